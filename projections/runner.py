@@ -117,6 +117,8 @@ class ProjectionRunner:
             return self._follow([(v, v.name) for v in self.views], progress)
 
     def _follow(self, targets: list[tuple[View, str]], progress: Callable[[int, int], None] | None = None) -> int:
+        if not targets:
+            return 0
         with self.engine.begin() as conn:
             current = {key: self.position_of(conn, key) for _, key in targets}
         read = 0
