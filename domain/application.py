@@ -9,7 +9,7 @@ PostgreSQL in production, both through eventsourcing-sqlalchemy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
@@ -17,9 +17,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, StoredEvent, Transcoding
 
 from domain import clock
 from domain.base import Actor, stable_id
@@ -28,11 +28,14 @@ from domain.councils import Council, council_id
 from domain.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from domain.fees import FeeSchedule, fee_schedule_id
 from domain.needs import NeedsProfile
+from domain import payment_facts, payments
+from domain.calendar import Period
 from domain.payment_runs import PaymentRun
 from domain.placements import Placement
 from domain.providers import Provider, provider_id
 from domain.referrals import Referral
 from domain.users import UserAccount, user_id
+from domain.validation import require_date
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -67,6 +70,8 @@ class NeedsLedger(Application[UUID]):
         super().__init__(env)
         self._batch: dict[UUID, Aggregate] | None = None
         self._batch_order: list[Aggregate] = []
+        self._batch_saved: set[UUID] = set()
+        self._batch_fresh_ids = False
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -75,27 +80,35 @@ class NeedsLedger(Application[UUID]):
     # -- saving, loading, batching -------------------------------------------------------
 
     @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self, *, fresh_ids: bool = False) -> Iterator[None]:
         """Run many commands and save all their events in one transaction at the end: the
         seed and the import use this to write thousands of commands fast, and all or
-        nothing. Commands inside see each other's pending changes."""
+        nothing. Commands inside see each other's pending changes, and a record read once
+        is read from the batch after that (one load per batch, not one per command).
+
+        `fresh_ids`: the caller knows the records it creates are new (the seed, on a store
+        it has checked holds none of its councils), so the per-record existence check is
+        skipped; a clash would still fail the whole batch at commit, as a Conflict."""
         if self._batch is not None:
             yield
             return
-        self._batch, self._batch_order = {}, []
+        self._batch, self._batch_order, self._batch_saved = {}, [], set()
+        self._batch_fresh_ids = fresh_ids
         try:
             yield
             pending = self._batch_order
-            self._batch, self._batch_order = None, []
+            self._batch, self._batch_order, self._batch_saved = None, [], set()
             self._commit(pending)
         finally:
-            self._batch, self._batch_order = None, []
+            self._batch, self._batch_order, self._batch_saved = None, [], set()
+            self._batch_fresh_ids = False
 
     def _save(self, *aggregates: Aggregate) -> None:
         if self._batch is not None:
             for agg in aggregates:
-                if agg.id not in self._batch:
-                    self._batch[agg.id] = agg
+                self._batch[agg.id] = agg
+                if agg.id not in self._batch_saved:
+                    self._batch_saved.add(agg.id)
                     self._batch_order.append(agg)
             return
         self._commit(list(aggregates))
@@ -105,9 +118,15 @@ class NeedsLedger(Application[UUID]):
             recordings = self.save(*aggregates)
         except IntegrityError:
             # Another writer saved a new version of one of these records first. Forget
-            # cached copies so a retry starts from the store.
+            # cached copies so a retry starts from the store. (Evict: a cached None would
+            # make every later read of the record fail.)
+            cache = self.repository.cache
             for agg in aggregates:
-                self.repository.cache and self.repository.cache.put(agg.id, None)  # type: ignore[union-attr]
+                if cache is not None:
+                    try:
+                        cache.get(agg.id, evict=True)
+                    except KeyError:
+                        pass
             raise Conflict("record", "Someone else changed this record at the same time. Nothing was saved: try again.") from None
         if recordings:
             last_position.set(max(r.notification.id for r in recordings))
@@ -120,6 +139,8 @@ class NeedsLedger(Application[UUID]):
                 agg = self.repository.get(aggregate_id)
             except AggregateNotFoundError:
                 raise NotFound(what, f"No such {what.replace('_', ' ')}") from None
+            if self._batch is not None:
+                self._batch[aggregate_id] = agg
         if not isinstance(agg, cls):
             raise NotFound(what, f"No such {what.replace('_', ' ')}")
         return agg
@@ -135,9 +156,30 @@ class NeedsLedger(Application[UUID]):
         """A newly created aggregate joins the batch at once, so later commands in the same
         batch find it."""
         if self._batch is not None:
-            if agg.id in self._batch or self._exists(type(agg), agg.id):
+            # A random (uuid4) id cannot clash; a natural-key id can, unless the caller vouched.
+            checked = agg.id.version != 4 and not self._batch_fresh_ids
+            if agg.id in self._batch or (checked and self._exists(type(agg), agg.id)):
                 raise InvalidTransition("id", "This record already exists")
         return agg
+
+    def preload(self, aggregate_ids: Iterable[UUID],
+                read_many: Callable[[list[UUID]], Mapping[UUID, Sequence[StoredEvent]]] | None = None) -> set[UUID]:
+        """Read many records into the running batch at once, so the commands after it find
+        them there instead of reading each: the SSDA903 import compares thousands of rows
+        with the ledger. `read_many` fetches many records' stored events in one query (the
+        caller's store adapter); without it they are read one by one. Returns the ids
+        found; an id not found is simply absent. A record changed by someone else since is
+        still caught at commit, as a Conflict."""
+        if self._batch is None:
+            raise RuntimeError("preload() works inside batch()")
+        ids = list(dict.fromkeys(aggregate_ids))
+        wanted = [i for i in ids if i not in self._batch]
+        stored = read_many(wanted) if read_many is not None else {i: self.recorder.select_events(i) for i in wanted}
+        for aggregate_id, records in stored.items():
+            aggregate = project_aggregate(None, (self.mapper.to_domain_event(r) for r in records))
+            if aggregate is not None:
+                self._batch[aggregate_id] = aggregate
+        return {i for i in ids if i in self._batch}
 
     # -- authorisation --------------------------------------------------------------------
 
@@ -154,6 +196,7 @@ class NeedsLedger(Application[UUID]):
     # -- councils --------------------------------------------------------------------------
 
     def register_council(self, code: str, name: str, region: str, by: Actor) -> UUID:
+        self._authorise(by, None, ("admin",))
         council = self._new(Council.register(code, name, region, by))
         self._save(council)
         return council.id
@@ -218,6 +261,7 @@ class NeedsLedger(Application[UUID]):
 
     def register_provider(self, ref: str, name: str, kind: str, urn: str, place_codes: object, region: str,
                           by: Actor, council: UUID | None = None) -> UUID:
+        self._authorise(by, None, ("admin",))
         if council is not None:
             self.get_council(council)
         provider = self._new(Provider.register(ref, name, kind, urn, place_codes, region, by, council_id=council))
@@ -327,7 +371,7 @@ class NeedsLedger(Application[UUID]):
         if latest is None:
             raise ValidationError("assessment", "Record a needs assessment before raising a referral")
         today = clock.today()
-        if needed_by < today:
+        if require_date("needed_by", needed_by) < today:  # a date first, or the comparison is a TypeError
             raise ValidationError("needed_by", "The date needed cannot be in the past")
         profile = NeedsProfile(latest["scores"], latest["framework_version"])
         referral = self._new(Referral.raise_for(
@@ -472,6 +516,62 @@ class NeedsLedger(Application[UUID]):
         p.end(end_date, reason, by, reason_place_change=reason_place_change)
         c.finish_placement(p.id, end_date, by)
         self._save(p, c)
+
+    # -- payment runs -----------------------------------------------------------------------
+
+    def calculate_payment_run(self, council: UUID, period_end: date, by: Actor) -> UUID:
+        """Calculate the run for the period ending (exclusive) on `period_end`, as the record
+        now stands: regular lines for the period, and adjustments for earlier approved
+        periods whose due amounts have changed since they were paid."""
+        self._authorise(by, council, COUNCIL_ROLES)
+        c = self.get_council(council)
+        c.check_payable()
+        period = c.calendar.period_ending(period_end)
+        placements: list[payments.PlacementFact] = []
+        assessments: dict[str, list[payments.AssessmentFact]] = {}
+        providers: set[UUID] = set()
+        for cid in c.children:
+            child = self.get_child(cid)
+            if not child.placements:
+                continue
+            assessments[str(cid)] = payment_facts.assessment_facts(child)
+            for pid in child.placements:
+                placement = self.get_placement(pid)
+                placements.append(payment_facts.placement_fact(placement))
+                providers.add(placement.provider_id)
+        fees = []
+        for provider in (None, *sorted(providers, key=str)):
+            schedule = self.get_fee_schedule(council, provider)
+            if schedule is not None:
+                fees.extend(payment_facts.fee_facts(schedule))
+        approved = [payment_facts.approved_run(self._get(PaymentRun, rid, "payment_run"))
+                    for rid in c.approved_runs.values()]
+        result = payments.calculate_run(period, c.calendar, placements, assessments, payment_facts.policy_facts(c),
+                                        fees, approved)
+        run = self._new(PaymentRun.calculate(
+            uuid4(), council, period.start, period.end, [payment_facts.line_to_dict(x) for x in result.lines],
+            [payment_facts.unpriced_to_dict(u) for u in result.unpriced], result.total, by))
+        self._save(run)
+        return run.id
+
+    def get_payment_run(self, run: UUID) -> PaymentRun:
+        return self._get(PaymentRun, run, "payment_run")
+
+    def approve_payment_run(self, run: UUID, by: Actor) -> None:
+        r = self.get_payment_run(run)
+        self._authorise(by, r.council_id, COUNCIL_ROLES)
+        c = self.get_council(r.council_id)
+        c.approve_run(r.id, Period(r.period_start, r.period_end), r.created_on, by)
+        r.approve(by)
+        self._save(r, c)
+
+    def record_payment_export(self, run: UUID, fmt: str, provider_ref: str, by: Actor) -> None:
+        r = self.get_payment_run(run)
+        if r.state != "approved":
+            # Drafts may be looked at, but only approved runs leave the building.
+            raise InvalidTransition("run", "Only an approved payment run can be exported")
+        r.record_export(fmt, provider_ref, by)
+        self._save(r)
 
     # -- users -----------------------------------------------------------------------------------
 

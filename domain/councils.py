@@ -4,7 +4,7 @@ which payment run was approved for each period."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +37,7 @@ class Council(LedgerAggregate):
         self.policies: list[dict[str, Any]] = []
         self.children: list[UUID] = []
         self.approved_runs: dict[date, UUID] = {}
+        self.last_approved_at: datetime | None = None
 
     @classmethod
     def register(cls, code: str, name: str, region: str, by: Actor) -> Council:
@@ -100,8 +101,11 @@ class Council(LedgerAggregate):
     def adopt_banding_policy(self, policy: dict, effective_from: date, by: Actor) -> None:
         parsed = policy_from_dict(policy)  # validates thresholds
         require_date("effective_from", effective_from)
-        if any(p["effective_from"] == effective_from and p["policy"] == parsed.as_dict() for p in self.policies):
-            return  # already adopted: re-import and double submits change nothing
+        same_date = [p for p in self.policies if p["effective_from"] == effective_from]
+        if same_date and same_date[-1]["policy"] == parsed.as_dict():
+            # Already the policy for that date: re-import and double submits change nothing.
+            # (Compared with the latest adoption for the date, which is the one in force.)
+            return
         self._record(self.BandingPolicyAdopted, by, policy=parsed.as_dict(), effective_from=effective_from)
 
     def policy_history(self) -> PolicyHistory:
@@ -127,12 +131,19 @@ class Council(LedgerAggregate):
 
         def apply(self, council: Council) -> None:
             council.approved_runs[self.period_start] = self.run_id
+            council.last_approved_at = self.timestamp
 
-    def approve_run(self, run_id: UUID, period: Period, by: Actor) -> None:
+    def approve_run(self, run_id: UUID, period: Period, calculated_at: datetime, by: Actor) -> None:
         """One approved run per period: approval is recorded here too, so two approvals of
-        the same period at once clash on this aggregate's version instead of paying twice."""
+        the same period at once clash on this aggregate's version instead of paying twice.
+        A run calculated before another run's approval is stale (its adjustments did not
+        count what that approval paid) and must be calculated again."""
         if period.start in self.approved_runs:
             raise InvalidTransition("period_end", f"A payment run for {period} has already been approved")
+        if self.last_approved_at is not None and calculated_at <= self.last_approved_at:
+            raise InvalidTransition(
+                "run", "Another payment run was approved after this one was calculated: calculate it again"
+            )
         later = [p for p in self.approved_runs if p > period.start]
         if later:
             raise InvalidTransition("period_end", f"A later period ({max(later).isoformat()}) has already been approved")

@@ -29,12 +29,13 @@ def parse_money(value: object, field: str = "amount", *, allow_zero: bool = Fals
             raise ValidationError(field, f"Enter an amount in pounds, like 343.00 (got {str(value)!r})") from None
     if not amount.is_finite():
         raise ValidationError(field, "Enter an amount in pounds, like 343.00")
-    if amount != amount.quantize(PENNY):
-        raise ValidationError(field, "Enter an amount with no more than 2 decimal places")
-    if amount < 0 or (amount == 0 and not allow_zero):
-        raise ValidationError(field, "Enter an amount greater than £0")
+    # The size check comes first: Decimal cannot quantize a huge number to pence.
     if amount > Decimal("1000000"):
         raise ValidationError(field, "Enter a weekly amount under £1,000,000")
+    if amount < 0 or (amount == 0 and not allow_zero):
+        raise ValidationError(field, "Enter an amount greater than £0")
+    if amount != amount.quantize(PENNY):
+        raise ValidationError(field, "Enter an amount with no more than 2 decimal places")
     return amount.quantize(PENNY)
 
 
