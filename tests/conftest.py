@@ -83,3 +83,14 @@ def app(ledger: Ledger):
 @pytest.fixture
 def system() -> Actor:
     return Actor.system("test")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: a skip must never stand in for a feature or for
+    the PostgreSQL runs."""
+    if os.environ.get("CI") and exitstatus == 0:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+        if skipped:
+            reporter.write_line(f"CI: {skipped} test(s) skipped; skips are failures here", red=True)
+            session.exitstatus = 1

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets everything up, seeds the demo cohort into an embedded SQLite store (once), and runs
+# the platform. NEEDSLEDGER_DATABASE_URL chooses another store.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export NEEDSLEDGER_DATABASE_URL="${NEEDSLEDGER_DATABASE_URL:-sqlite:///$PWD/var/needsledger.sqlite}"
+.venv/bin/needsledger init
+if [ ! -f var/.demo-seeded ]; then
+  .venv/bin/needsledger seed --children 3528 --councils 5 --seed 1
+  touch var/.demo-seeded
+fi
+exec .venv/bin/needsledger serve "$@"
