@@ -367,6 +367,8 @@ class NeedsLedger(Application[UUID]):
     def raise_referral(self, child: UUID, place_codes: list[str], needed_by: date, location: str, summary: str,
                        by: Actor) -> UUID:
         c = self._council_child(child, by, COUNCIL_ROLES)
+        if c.erased:
+            raise InvalidTransition("child", "This child's record has been erased")
         latest = c.latest_assessment()
         if latest is None:
             raise ValidationError("assessment", "Record a needs assessment before raising a referral")
@@ -444,6 +446,8 @@ class NeedsLedger(Application[UUID]):
         r = self._council_referral(referral, by)
         chosen = r.offer(offer)
         provider = self.get_provider(chosen["provider_id"])
+        if provider.suspended:  # suspended since it offered: release and offers refuse it too
+            raise InvalidTransition("offer_id", f"{provider.name} is suspended and cannot be awarded a placement")
         home = provider.home(chosen["home_id"])
         code = place_code or next(c for c in r.place_codes if c in home["place_codes"])
         if code not in home["place_codes"]:
@@ -492,9 +496,12 @@ class NeedsLedger(Application[UUID]):
         pid = placement_id or uuid4()
         placement = self._new(Placement.start(pid, c.council_id, c.id, p.id, home, place_code,
                                               place_provider or p.kind, start_date, pricing, weekly_rate, by))
-        c.begin_placement(pid, start_date, by, end=end_date)
+        # The new placement decides everything about itself before the child records it: in a
+        # batch the child is shared, so a refusal after begin_placement would leave it placed.
         if end_date is not None:
             placement.end(end_date, end_reason or "X1", by, reason_place_change=reason_place_change)
+        c.begin_placement(pid, start_date, by, end=end_date)
+        if end_date is not None:
             c.finish_placement(pid, end_date, by)
         self._save(placement, c)
         return pid

@@ -75,7 +75,11 @@ class Council(LedgerAggregate):
             council.period_anchor = self.anchor
 
     def set_payment_calendar(self, period_days: int, anchor: date, by: Actor) -> None:
-        PaymentCalendar(require_date("period_anchor", anchor), int(period_days))  # validates
+        try:
+            period_days = int(str(period_days).strip())
+        except ValueError:
+            raise ValidationError("period_days", "Enter the period length as a whole number of days") from None
+        PaymentCalendar(require_date("period_anchor", anchor), period_days)  # validates
         if (period_days, anchor) == (self.period_days, self.period_anchor):
             return
         if self.approved_runs:

@@ -80,8 +80,12 @@ class FeeSchedule(LedgerAggregate):
         band = require_text("band", band, max_length=20, label="a band")
         fee = parse_money(weekly_fee, "weekly_fee")
         require_date("effective_from", effective_from)
-        if self._current_entry(place_code, band, effective_from) == fee:
-            return  # the same fee again: a re-import or double submit changes nothing
+        same_date = self._entries_on(place_code, band, effective_from)
+        if same_date and same_date[-1]["weekly_fee"] == fee:
+            # The same fee again for the same date: a re-import or double submit changes
+            # nothing. (Not "the fee already in force": a row for a later date must stand
+            # as its own statement, or a backdated change between would override it.)
+            return
         self._record(self.FeeSet, by, place_code=place_code, band=band, weekly_fee=fee, effective_from=effective_from)
 
     def withdraw_fee(self, place_code: str, band: str, effective_from: date, by: Actor) -> None:
@@ -90,8 +94,11 @@ class FeeSchedule(LedgerAggregate):
             raise InvalidTransition("band", f"There is no {band} fee for {place_code} in force on {effective_from.isoformat()}")
         self._record(self.FeeWithdrawn, by, place_code=place_code, band=band, weekly_fee=None, effective_from=effective_from)
 
+    def _entries_on(self, place_code: str, band: str, on: date) -> list[dict[str, Any]]:
+        return [e for e in self.entries if (e["place_code"], e["band"], e["effective_from"]) == (place_code, band, on)]
+
     def _current_entry(self, place_code: str, band: str, on: date) -> Decimal | None:
-        exact = [e for e in self.entries if (e["place_code"], e["band"], e["effective_from"]) == (place_code, band, on)]
+        exact = self._entries_on(place_code, band, on)
         if exact:
             return exact[-1]["weekly_fee"]
         return self.fee_on(place_code, band, on)
