@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -25,7 +24,7 @@ from domain import clock
 from domain.base import Actor, stable_id
 from domain.children import Child, child_id
 from domain.councils import Council, council_id
-from domain.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationError
+from domain.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationError
 from domain.fees import FeeSchedule, fee_schedule_id
 from domain.needs import NeedsProfile
 from domain import payment_facts, payments
@@ -152,14 +151,23 @@ class NeedsLedger(Application[UUID]):
             return False
         return True
 
+    # What to say when a record with the same natural key is registered twice.
+    _ALREADY = {
+        "Council": ("code", "A council with this code is already registered"),
+        "Provider": ("ref", "A provider with this reference is already registered"),
+        "Child": ("reference", "A child with this reference is already registered"),
+        "UserAccount": ("email", "A user with this email address already exists"),
+    }
+
     def _new(self, agg: A) -> A:
-        """A newly created aggregate joins the batch at once, so later commands in the same
-        batch find it."""
-        if self._batch is not None:
-            # A random (uuid4) id cannot clash; a natural-key id can, unless the caller vouched.
-            checked = agg.id.version != 4 and not self._batch_fresh_ids
-            if agg.id in self._batch or (checked and self._exists(type(agg), agg.id)):
-                raise InvalidTransition("id", "This record already exists")
+        """Check a newly created record does not exist already. A random (uuid4) id cannot
+        clash; a natural-key id can (unless a batch's caller vouched for it), and then the
+        user is told which field, rather than meeting a Conflict that no retry can cure."""
+        in_batch = self._batch is not None and agg.id in self._batch
+        checked = agg.id.version != 4 and not (self._batch is not None and self._batch_fresh_ids)
+        if in_batch or (checked and self._exists(type(agg), agg.id)):
+            field, message = self._ALREADY.get(type(agg).__name__, ("id", "This record already exists"))
+            raise InvalidTransition(field, message)
         return agg
 
     def preload(self, aggregate_ids: Iterable[UUID],

@@ -10,7 +10,7 @@ from uuid import UUID
 from domain.base import Actor, LedgerAggregate, stable_id
 from domain.codes import PLACE_CODES, PLACE_PROVIDERS
 from domain.errors import InvalidTransition, NotFound, ValidationError
-from domain.needs import DOMAIN_KEYS, NeedsProfile
+from domain.needs import NeedsProfile
 from domain.validation import optional_text, require_choice, require_text
 
 
