@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from projections.audit import AuditView
 from projections.base import View
+from projections.board import BoardView
+from projections.cohort import CohortView
+from projections.inbox import InboxView
+from projections.organisations import OrganisationsView
+from projections.schedules import SchedulesView
+from projections.users import UsersView
 
-VIEWS: list[type[View]] = []
+VIEWS: list[type[View]] = [InboxView, BoardView, AuditView, CohortView, SchedulesView, OrganisationsView, UsersView]

@@ -179,3 +179,56 @@ def children_placed_with(app, council_id: UUID, provider_id: UUID, changes: Iter
         end_placement(app, placement, end)
         made.append(kid)
     return made
+
+
+# -- cohort insight and payment schedules (test_cohort.py, test_insight.py, test_schedules.py) --
+
+
+def needs(severe: int = 0, moderate: int = 0, minor: int = 1) -> dict[str, int]:
+    """A profile with `severe` domains at 8, the next `moderate` at 5 and the rest at
+    `minor`: total 8 x severe + 5 x moderate + minor x the rest."""
+    values = [8] * severe + [5] * moderate
+    values += [minor] * (len(DOMAIN_KEYS) - len(values))
+    return dict(zip(DOMAIN_KEYS, values))
+
+
+def registered_child(app, council_id: UUID, reference: str, *, date_of_birth: date = date(2012, 5, 14),
+                     sex: str = "male", ethnicity: str = "WBRI", disability: bool = False, ehcp: bool = False,
+                     excluded: bool = False, registered_on: date = date(2024, 1, 2)) -> UUID:
+    """A child with the characteristics insight reports by, recorded on `registered_on`."""
+    with clock.recorded_at(registered_on):
+        return app.register_child(council_id, reference, date_of_birth, sex, ethnicity, disability, ehcp, excluded,
+                                  social_worker(council_id))
+
+
+def spot_placement(app, child_id: UUID, provider_id: UUID, start: date, weekly_rate: str, *,
+                   end: date | None = None, place_code: str = "U4", recorded: date | None = None) -> UUID:
+    """A placement at an agreed weekly rate, recorded on `recorded` (default: its start)."""
+    with clock.recorded_at(recorded or start):
+        return app.start_placement(child_id, provider_id, place_code, start, "spot", Decimal(weekly_rate), SYSTEM,
+                                   end_date=end, end_reason="X1" if end else "")
+
+
+def vary_spot_rate(app, placement_id: UUID, weekly_rate: str, effective: date, *, recorded: date | None = None) -> None:
+    with clock.recorded_at(recorded or effective):
+        app.vary_placement_fee(placement_id, Decimal(weekly_rate), effective, "Annual uplift", SYSTEM)
+
+
+def set_fee(app, council_id: UUID, place_code: str, band: str, weekly_fee: str, effective: date, *,
+            provider_id: UUID | None = None, recorded: date | None = None) -> None:
+    """A fee in the council's schedule (or a provider's framework schedule with the council)."""
+    with clock.recorded_at(recorded or min(effective, today())):
+        app.set_fee(council_id, place_code, band, Decimal(weekly_fee), effective, commissioner(council_id),
+                    provider=provider_id)
+
+
+def withdraw_fee(app, council_id: UUID, place_code: str, band: str, effective: date, *,
+                 provider_id: UUID | None = None, recorded: date | None = None) -> None:
+    with clock.recorded_at(recorded or min(effective, today())):
+        app.withdraw_fee(council_id, place_code, band, effective, commissioner(council_id), provider=provider_id)
+
+
+def correct_assessment(app, child_id: UUID, assessment_id: UUID, profile: Mapping[str, int], *,
+                       recorded: date, reason: str = "Scores entered against the wrong domains") -> None:
+    with clock.recorded_at(recorded):
+        app.correct_assessment(child_id, assessment_id, dict(profile), reason, SYSTEM)
