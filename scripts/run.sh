@@ -10,4 +10,6 @@ if [ ! -f var/.demo-seeded ]; then
   .venv/bin/needsledger seed --children 3528 --councils 5 --seed 1
   touch var/.demo-seeded
 fi
+# A demo sign-in for each role (only the missing ones are added); serve prints them.
+.venv/bin/needsledger users demo >/dev/null
 exec .venv/bin/needsledger serve "$@"

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 want=(python3-venv python3-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation poppler-utils)
+# Node.js and npm build the portal's GOV.UK Frontend assets (an installed Node is kept).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then want+=(nodejs npm); fi
 if [ "${NEEDSLEDGER_WITH_BROWSER:-0}" = "1" ]; then want+=(chromium); fi
 if [ "${NEEDSLEDGER_WITH_POSTGRES:-0}" = "1" ]; then want+=(postgresql); fi
 for pkg in "${want[@]}"; do
@@ -32,4 +34,10 @@ stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
   touch "$stamp"
+fi
+
+# The portal's GOV.UK Frontend assets: built when missing, or when package-lock.json or the
+# Sass changed since they were built.
+if [ ! -f portal/static/govuk/.built-from ] || ! sha256sum --check --status portal/static/govuk/.built-from; then
+  ./scripts/build-assets.sh
 fi

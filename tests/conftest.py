@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 import config
 from domain.base import Actor
+from pgstore import PG_ADMIN_URL, empty_postgres
 from projections.ledger import Ledger
 
-PG_ADMIN_URL = os.environ.get("NEEDSLEDGER_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 STORES = ("sqlite", "postgres")
 
 
@@ -36,17 +36,6 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def empty_postgres(url: str) -> None:
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as conn:
-            tables = sa.inspect(conn).get_table_names()
-            if tables:
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(params=STORES)
