@@ -638,5 +638,70 @@ class NeedsLedger(Application[UUID]):
         u.disable(reason, by)
         self._save(u)
 
+    # -- inspection grants ---------------------------------------------------------------------
+    # An admin of the inspectorate, or the platform admin, grants one inspector access to one
+    # council's or one provider's records for a window of days; grants are revoked or expire;
+    # every page an inspector opens under one is recorded (domain/inspection.py).
 
+    INSPECTORATE = stable_id("org", "inspectorate")
 
+    def grant_inspection(self, inspector: UUID, org: UUID, starts: date, ends: date, purpose: str,
+                         by: Actor) -> UUID:
+        from domain.inspection import InspectionGrant
+
+        self._authorise(by, self.INSPECTORATE, ("admin",))
+        account = self._get(UserAccount, inspector, "inspector")
+        if account.role != "inspector" or account.disabled:
+            raise ValidationError("inspector", "Choose an inspector whose account is active")
+        if self._exists(Council, org):
+            kind = "council"
+        elif self._exists(Provider, org):
+            kind = "provider"
+        else:
+            raise NotFound("org", "Choose a council or a provider")
+        grant = self._new(InspectionGrant.grant(uuid4(), inspector, org, kind, starts, ends, purpose, by))
+        self._save(grant)
+        return grant.id
+
+    def get_inspection_grant(self, grant: UUID):  # -> domain.inspection.InspectionGrant
+        from domain.inspection import InspectionGrant
+
+        return self._get(InspectionGrant, grant, "grant")
+
+    def revoke_inspection(self, grant: UUID, reason: str, by: Actor) -> None:
+        self._authorise(by, self.INSPECTORATE, ("admin",))
+        g = self.get_inspection_grant(grant)
+        g.revoke(reason, by)
+        self._save(g)
+
+    def expire_inspection_grants(self, grants: Iterable[UUID], by: Actor) -> list[UUID]:
+        """Record the expiry of each of these grants whose window has passed (others are left
+        alone); returns those expired. The platform, the inspectorate's admins and a grant's
+        own inspector may record it: it states a fact about the calendar."""
+        from domain.inspection import IN_FORCE
+
+        today = clock.today()
+        expired = []
+        for grant in dict.fromkeys(grants):
+            g = self.get_inspection_grant(grant)
+            if by.user_id != str(g.inspector_id):
+                self._authorise(by, self.INSPECTORATE, ("admin",))
+            if g.state == IN_FORCE and today >= g.ends:
+                g.expire(today, by)
+                expired.append(g)
+        if expired:
+            self._save(*expired)
+        return [g.id for g in expired]
+
+    def record_inspection_access(self, grant: UUID, page: str, object_kind: str, object_id: UUID,
+                                 by: Actor) -> UUID:
+        """An inspector opened a page under a grant: refused (NotFound, as if there were
+        nothing there) unless the grant is theirs and in force today."""
+        from domain.inspection import InspectionAccess
+
+        self._authorise(by, None, ("inspector",))
+        g = self.get_inspection_grant(grant)
+        g.check_use(by.user_id, clock.today())
+        access = self._new(InspectionAccess.record(uuid4(), g, page, object_kind, object_id, by))
+        self._save(access)
+        return access.id

@@ -35,6 +35,9 @@ BLUEPRINTS: tuple[str, ...] = (
     "portal.views",  # home, accessibility statement, privacy, cookies
     "portal.auth.pages",  # sign in and out, set password, timed out
     "portal.admin",  # an organisation admin's users
+    "portal.providers",  # a provider's referral inbox and offers, homes, placements and payments
+    "portal.commissioning",  # a council's children and assessments, referrals, fees, payments
+    "portal.inspection",  # inspectors: children's records, provider outcomes, packs, verifying the record
 )
 
 EXTENSION = "needsledger"

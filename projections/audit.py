@@ -735,3 +735,82 @@ def child_trajectory(conn: Connection | Engine, child_id: UUID, *,
             placement_id=inside.placement_id if inside else None, provider_id=inside.provider_id if inside else None,
         ))
     return points
+
+
+@dataclass(frozen=True)
+class Correction:
+    recorded_at: datetime
+    actor: str
+    reason: str
+    total_before: int | None
+    total_after: int | None
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    """One assessment as the record now stands (corrections applied), with what was said
+    when it was made: strengths, aspirations, who contributed and the child's own voice."""
+
+    assessment_id: UUID
+    child_id: UUID
+    effective_date: date
+    framework_version: str
+    scores: dict[str, int]
+    total: int
+    recorded_at: datetime
+    recorded_by: str  # the acting user's id (or "system:...")
+    assessor: str
+    contributors: list[str]
+    strengths: list[str]
+    aspirations: list[str]
+    child_voice: str
+    placement_id: UUID | None  # in force on the effective date
+    provider_id: UUID | None
+    corrections: list[Correction]
+
+    @property
+    def corrected(self) -> bool:
+        return bool(self.corrections)
+
+
+def assessments_for_child(conn: Connection | Engine, child_id: UUID, *,
+                          council_id: UUID | None = None) -> list[AssessmentRecord]:
+    """Every assessment of the child, by effective date, as the record now stands, with
+    its details and corrections from the trail. With `council_id`, nothing unless the
+    child is that council's. (Personal details are gone once the record is erased.)"""
+    a, t = T.assessments, T.trail
+    kinds = ("Child.NeedsAssessed", "Child.AssessmentCorrected")
+    with _connect(conn) as c:
+        if not _child_in_council(c, child_id, council_id):
+            return []
+        assessed = c.execute(select(a).where(a.c.child_id == child_id).order_by(a.c.effective_date)).all()
+        trail = c.execute(select(t.c.event_type, t.c.actor, t.c.recorded_at, t.c.placement_id, t.c.provider_id,
+                                 t.c.summary)
+                          .where(t.c.child_id == child_id, t.c.event_type.in_(kinds)).order_by(t.c.position)).all()
+    made: dict[str, Any] = {}
+    corrections: dict[str, list[Correction]] = {}
+    for row in trail:
+        key = str(row.summary.get("assessment_id"))
+        if row.event_type == "Child.NeedsAssessed":
+            made[key] = row
+        else:
+            corrections.setdefault(key, []).append(Correction(
+                _utc(row.recorded_at), row.actor, row.summary.get("reason", ""), row.summary.get("total_before"),
+                row.summary.get("total_after")))
+    records = []
+    for r in assessed:
+        key = str(r.assessment_id)
+        event = made.get(key)
+        details = dict(event.summary) if event is not None else {}
+        records.append(AssessmentRecord(
+            assessment_id=r.assessment_id, child_id=r.child_id, effective_date=r.effective_date,
+            framework_version=details.get("framework_version", CURRENT_FRAMEWORK.version),
+            scores={k: r.scores[k] for k in DOMAIN_KEYS if k in r.scores}, total=r.total,
+            recorded_at=_utc(r.recorded_at), recorded_by=event.actor if event is not None else "",
+            assessor=details.get("assessor", ""), contributors=list(details.get("contributors", [])),
+            strengths=list(details.get("strengths", [])), aspirations=list(details.get("aspirations", [])),
+            child_voice=details.get("child_voice", ""),
+            placement_id=event.placement_id if event is not None else None,
+            provider_id=event.provider_id if event is not None else None,
+            corrections=corrections.get(key, [])))
+    return records

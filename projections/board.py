@@ -20,7 +20,7 @@ rule: the provider's framework schedule where it has a fee in force, else the co
 The track record is the audit view's provider outcomes (one definition, one figure,
 wherever a provider's outcomes are shown).
 
-Queries: `board_for_council`, `referral_board`, `provider_track_record`.
+Queries: `board_for_council`, `referral_board`, `provider_track_record`, `referral_owners`.
 """
 
 from __future__ import annotations
@@ -520,6 +520,19 @@ def _response(declined: bool, offer_states: Iterable[str], viewed: bool) -> str:
     if viewed or states:
         return VIEWED
     return SILENT
+
+
+def referral_owners(conn: Connection | Engine, referral_id: UUID | str) -> UUID | None:
+    """The council a referral belongs to (for the portal's organisation scope check), or
+    None when there is no such referral. Providers it was released to read it through
+    their inbox (projections/inbox.py), never through the council's board."""
+    try:
+        rid = referral_id if isinstance(referral_id, UUID) else UUID(str(referral_id))
+    except ValueError:
+        return None
+    r = T.referrals
+    with _connect(conn) as c:
+        return c.execute(select(r.c.council_id).where(r.c.referral_id == rid)).scalar()
 
 
 def board_for_council(conn: Connection | Engine, council_id: UUID, state: str | None = None) -> list[BoardSummary]:

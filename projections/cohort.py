@@ -804,3 +804,197 @@ def _banded_fee(fees: dict[FeeKey, int | None], council: str, provider: str, pla
         if fee is not None:
             return Decimal(fee).scaleb(-2)
     return None
+
+
+def first_placement_start(conn: Connection, council_id: UUID | str) -> date | None:
+    """The day the council's earliest recorded placement started (None: no placements yet):
+    where its payment periods begin."""
+    p = T.placements.c
+    return conn.execute(select(func.min(p.start_date)).where(p.council_id == str(council_id))).scalar()
+
+
+# ---------------------------------------------------------------------------------------
+# A council's children, for the social worker's pages: the list to find a child in, one
+# child's summary, and their placements. The council's own pseudonymous reference is kept
+# by the payments view (finance matches payments by it); these queries join it from there.
+
+NOT_PLACED = "not_placed"  # the place-group filter for children in no placement that day
+
+
+@dataclass(frozen=True)
+class CouncilChild:
+    """A council's child on a day: reference and characteristics, the placement in force,
+    and the latest assessment effective on or before the day with its band under the
+    council's policy in force (None: no assessment, or no policy)."""
+
+    child_id: str
+    council_id: str
+    reference: str | None  # None once the record is erased
+    date_of_birth: date | None
+    age: int | None
+    sex: str | None
+    ethnicity: str | None
+    disability: bool | None
+    ehcp: bool | None
+    excluded: bool | None
+    erased: bool
+    placement_id: str | None
+    provider_id: str | None
+    provider_name: str | None
+    place_code: str | None
+    place_group: str | None
+    placement_start: date | None
+    assessment_id: str | None
+    assessment_date: date | None
+    total_need: int | None
+    severe_count: int | None
+    action_needed_count: int | None
+    band: str | None
+
+    @property
+    def placed(self) -> bool:
+        return self.placement_id is not None
+
+    @property
+    def assessed(self) -> bool:
+        return self.assessment_id is not None
+
+
+@dataclass(frozen=True)
+class ChildrenPage:
+    """One page of a council's children matching a search, by reference."""
+
+    children: list[CouncilChild]
+    matched: int  # children matching the search, on every page
+    page: int
+    pages: int
+    per_page: int
+    bands: tuple[str, ...]  # the bands of the council's policy in force (to filter by)
+
+
+@dataclass(frozen=True)
+class ChildPlacement:
+    placement_id: str
+    provider_id: str
+    provider_name: str
+    provider_kind: str
+    place_code: str
+    place_group: str
+    pricing: str
+    start_date: date
+    end_date: date | None
+
+
+@contextmanager
+def _connected(conn: Connection | Any) -> Iterator[Connection]:
+    """The caller's connection, or one of our own from an engine (closed after)."""
+    if isinstance(conn, Connection):
+        yield conn
+    else:
+        with conn.connect() as own:
+            yield own
+
+
+def _references() -> Table:
+    from projections.schedules import T as schedules  # schedules imports this module: import late
+
+    return schedules.children
+
+
+def _council_children_query(council: str, on: date) -> Any:
+    ch, p, pr, a = T.children.c, T.placements.c, T.providers.c, T.assessments.c
+    refs = _references()
+    joined = (
+        T.children
+        .outerjoin(refs, refs.c.child_id == ch.child_id)
+        .outerjoin(T.placements, and_(p.child_id == ch.child_id, p.start_date <= on,
+                                      or_(p.end_date.is_(None), p.end_date > on)))
+        .outerjoin(T.providers, pr.provider_id == p.provider_id)
+        .outerjoin(T.assessments, and_(a.child_id == ch.child_id, a.effective_date <= on,
+                                       or_(a.next_effective.is_(None), a.next_effective > on)))
+    )
+    return (select(ch.child_id, ch.council_id, refs.c.reference, ch.date_of_birth, ch.sex, ch.ethnicity,
+                   ch.disability, ch.ehcp, ch.excluded, ch.erased, p.placement_id, p.provider_id, pr.name,
+                   p.place_code, p.place_group, p.start_date, a.assessment_id, a.effective_date, a.total,
+                   a.severe_count, a.action_needed_count)
+            .select_from(joined).where(ch.council_id == council))
+
+
+def _council_child(row: Any, on: date, policy: Any) -> CouncilChild:
+    (child, council, reference, dob, sex, ethnicity, disability, ehcp, excluded, erased, pid, provider, name,
+     code, group, start, aid, effective, total, severe, action) = row
+    band = None
+    if aid is not None and policy is not None:
+        band = policy.band_for(_Counts(total, severe, action))
+    return CouncilChild(
+        child, council, None if erased else reference, dob, None if dob is None else age_on(dob, on), sex, ethnicity,
+        disability, ehcp, excluded, bool(erased), pid, provider, name, code, group, start, aid, effective, total,
+        severe, action, band)
+
+
+def children_of_council(conn: Connection | Any, council_id: UUID | str, on: date, *, reference: str = "",
+                        place_group: str | None = None, band: str | None = None, page: int = 1,
+                        per_page: int = 25) -> ChildrenPage:
+    """The council's children (not erased) whose reference contains `reference` (any case),
+    in a place group that day (`NOT_PLACED`: in no placement) and band, by reference, a
+    page at a time. One SELECT; the band is worked out here, so a band filter reads the
+    council's matching children (a council has a few thousand) and pages them here."""
+    council = str(council_id)
+    ch, refs, p = T.children.c, _references().c, T.placements.c
+    query = _council_children_query(council, on).where(ch.erased.is_(False))
+    term = reference.strip()
+    if term:
+        query = query.where(func.lower(refs.reference).contains(term.lower(), autoescape=True))
+    if place_group == NOT_PLACED:
+        query = query.where(p.placement_id.is_(None))
+    elif place_group:
+        query = query.where(p.place_group == place_group)
+    with _connected(conn) as c:
+        policy = _policies_on(c, on, None, council).get(council)
+        rows = c.execute(query.order_by(refs.reference, ch.child_id)).all()
+    found = [_council_child(r, on, policy) for r in rows]
+    if band:
+        found = [child for child in found if child.band == band]
+    per_page = max(1, per_page)
+    pages = max(1, -(-len(found) // per_page))
+    page = min(max(1, page), pages)
+    return ChildrenPage(found[(page - 1) * per_page: page * per_page], len(found), page, pages, per_page,
+                        tuple(policy.bands) if policy is not None else ())
+
+
+def council_child(conn: Connection | Any, child_id: UUID | str, on: date) -> CouncilChild | None:
+    """One child as `children_of_council` shows them (erased ones too), or None."""
+    ch = T.children.c
+    with _connected(conn) as c:
+        council = c.execute(select(ch.council_id).where(ch.child_id == str(child_id))).scalar()
+        if council is None:
+            return None
+        row = c.execute(_council_children_query(council, on).where(ch.child_id == str(child_id))).first()
+        policy = _policies_on(c, on, None, council).get(council)
+    return None if row is None else _council_child(row, on, policy)
+
+
+def child_council(conn: Connection | Any, child_id: UUID | str) -> str | None:
+    """The id of the council a child belongs to, or None when there is no such child."""
+    ch = T.children.c
+    with _connected(conn) as c:
+        return c.execute(select(ch.council_id).where(ch.child_id == str(child_id))).scalar()
+
+
+def assessment_council(conn: Connection | Any, assessment_id: UUID | str) -> str | None:
+    """The id of the council whose child an assessment is of, or None when there is none."""
+    a = T.assessments.c
+    with _connected(conn) as c:
+        return c.execute(select(a.council_id).where(a.assessment_id == str(assessment_id))).scalar()
+
+
+def child_placements(conn: Connection | Any, child_id: UUID | str) -> list[ChildPlacement]:
+    """Every placement of the child, with its provider's name, in start order."""
+    p, pr = T.placements.c, T.providers.c
+    with _connected(conn) as c:
+        rows = c.execute(
+            select(p.placement_id, p.provider_id, pr.name, p.provider_kind, p.place_code, p.place_group, p.pricing,
+                   p.start_date, p.end_date)
+            .select_from(T.placements.outerjoin(T.providers, pr.provider_id == p.provider_id))
+            .where(p.child_id == str(child_id)).order_by(p.start_date, p.placement_id)).all()
+    return [ChildPlacement(r[0], r[1], r[2] or "Unknown provider", *r[3:]) for r in rows]

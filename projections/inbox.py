@@ -10,8 +10,10 @@ Tables:
   viewed, declined, its latest offer, the feedback it was given, and its status.
 - `inbox_councils`, `inbox_homes`: names to show (which council, which of its homes).
 
-Queries: `inbox_for` (a page of one provider's inbox) and `referral_for_provider` (one
-referral as that provider sees it, or None when it was never released to it).
+Queries: `inbox_for` (a page of one provider's inbox), `status_counts` (its filter tabs),
+`referral_for_provider` (one referral as that provider sees it, or None when it was never
+released to it) and `providers_released_to` (who may see a referral in their inbox: the
+portal's organisation scope check).
 """
 
 from __future__ import annotations
@@ -488,3 +490,16 @@ def referral_for_provider(conn: Connection | Engine, provider_id: UUID, referral
     needs = [DomainNeed(key=k, label=fw.label(k), score=row.scores[k], level=level(row.scores[k]).value)
              for k in fw.keys if k in row.scores]
     return InboxDetail(**_item_fields(row), framework_version=row.framework_version, needs=needs)
+
+
+def providers_released_to(conn: Connection | Engine, referral_id: UUID | str) -> list[UUID] | None:
+    """The providers a referral was released to (the organisations that may open it from
+    their inbox); None when it was released to none, or there is no such referral."""
+    try:
+        rid = referral_id if isinstance(referral_id, UUID) else UUID(str(referral_id))
+    except ValueError:
+        return None
+    i = T.items
+    with _connect(conn) as c:
+        found = list(c.execute(select(i.c.provider_id).where(i.c.referral_id == rid)).scalars())
+    return found or None

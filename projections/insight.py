@@ -2,7 +2,12 @@
 the dashboard draws, all computed from `CohortRow`s (projections.cohort).
 
 Every statistics function here is pure: rows in, figures out, no SQL. `insight_figures`
-is the one function that reads (the cohort as at a date) and assembles the JSON.
+is the one function that reads (the cohort as at a date) and assembles the JSON;
+`cohort_for` (the cohort of several councils: a region) and `pricing_rules` (the banding
+policy and fees in force, for the lists and the what-ifs) read for the dashboard.
+
+The lists (`step_down_candidates`, `breakdown_risk`, `spot_far_above_band`) pick out
+children, with their rules stated where they are defined.
 
 Exactness, so that two honest implementations agree to the penny:
 - money is Decimal; averages of money are rounded half-up to the penny once, at the end;
@@ -19,21 +24,27 @@ Where a figure has nothing to be computed over (no children, no spend) it is Non
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from domain import clock
-from domain.codes import PLACE_GROUP_NAMES
+from domain.codes import PLACE_GROUP_NAMES, place_group
 from domain.money import ZERO, round_pence
-from domain.needs import DOMAIN_KEYS, Level, level
-from projections.cohort import CohortRow, cohort_as_at
+from domain.needs import DOMAIN_KEYS, MAX_SCORE, BandingPolicy, Level, NeedsProfile, level
+# `_fees_on` and `_policies_on`: the cohort view's own readers of the policy and fees in force, so that
+# `pricing_rules` (the lists, the what-ifs) prices by the very rule the cohort's rates come from.
+from projections.cohort import CohortRow, _fees_on, _policies_on, cohort_as_at, ident
+from projections.cohort import T as cohort_tables
+from projections.schedules import T as schedules  # the child's reference is kept by the payments view
 
 CAP = Decimal("5000.00")
 WEEKS_IN_YEAR = 52
@@ -114,6 +125,20 @@ def suppress(count: int | None, threshold: int = SMALL_NUMBER) -> int | None:
     return None if count is None or count < threshold else count
 
 
+def hidden_cells(counts: Mapping[Any, int | None], threshold: int = SMALL_NUMBER) -> set[Any]:
+    """Which counts of a table's row (or column) of children to hide, when their total is
+    shown elsewhere: every count from 1 to `threshold` - 1 (a zero identifies nobody) and,
+    when that is exactly one cell, the next smallest too, so the hidden one cannot be
+    worked out by subtraction from the total."""
+    hidden = {k for k, n in counts.items() if n is not None and 0 < n < threshold}
+    if len(hidden) == 1:
+        others = sorted(((n, str(k), k) for k, n in counts.items() if k not in hidden and n is not None),
+                        key=lambda t: t[:2])
+        if others:
+            hidden.add(others[0][2])
+    return hidden
+
+
 # ---------------------------------------------------------------------------------------
 # The contract's figures, one function each
 
@@ -187,6 +212,58 @@ def group_stats(rows: Iterable[CohortRow], key: Callable[[CohortRow], Hashable],
         groups[key(r)].append(r)
     names = list(order) + sorted((g for g in groups if g not in order), key=lambda g: (g is None, str(g)))
     return {name: GroupStats.of(groups.get(name, [])) for name in names}
+
+
+def partition(rows: Iterable[CohortRow], key: Callable[[CohortRow], Hashable]) -> dict[Any, list[CohortRow]]:
+    """Rows grouped by `key`, in the order the groups are met."""
+    groups: dict[Any, list[CohortRow]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return groups
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The sums behind a group's GroupStats (children, assessed, total need, weekly spend).
+    Tallies add up, so a national cohort is grouped once by a fine key (place group and
+    sector, say) and every coarser grouping (by place group, by sector) is a sum of
+    tallies, giving exactly the GroupStats of grouping the rows again."""
+
+    children: int = 0
+    assessed: int = 0
+    need: int = 0
+    spend: Decimal = ZERO
+
+    @classmethod
+    def of(cls, rows: Sequence[CohortRow]) -> Tally:
+        totals = [r.total_need for r in rows if r.total_need is not None]
+        costs = [r.weekly_cost for r in rows]  # summed in C: as weekly_spend, a good deal faster at scale
+        return cls(len(rows), len(totals), sum(totals), sum(costs, ZERO))
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.children + other.children, self.assessed + other.assessed, self.need + other.need,
+                     self.spend + other.spend)
+
+    def stats(self) -> GroupStats:
+        return GroupStats(children=self.children, assessed=self.assessed,
+                          avg_total_need=ratio(self.need, self.assessed) if self.assessed else None,
+                          avg_weekly_cost=mean_money(self.spend, self.children), weekly_spend=self.spend)
+
+
+def tallies(rows: Iterable[CohortRow], key: Callable[[CohortRow], Hashable]) -> dict[Any, Tally]:
+    return {k: Tally.of(group) for k, group in partition(rows, key).items()}
+
+
+def roll_up(found: Mapping[Any, Tally], to: Callable[[Any], Hashable],
+            order: Sequence[Hashable] = ()) -> dict[Any, GroupStats]:
+    """Tallies summed into coarser groups (`to` maps a fine key to its group), as
+    `group_stats` orders them: every name in `order`, then the others met, sorted."""
+    summed: dict[Any, Tally] = {}
+    for k, tally in found.items():
+        group = to(k)
+        summed[group] = summed.get(group, Tally()) + tally
+    names = list(order) + sorted((g for g in summed if g not in order), key=lambda g: (g is None, str(g)))
+    return {name: summed.get(name, Tally()).stats() for name in names}
 
 
 def by_place_group(rows: Sequence[CohortRow]) -> dict[str, GroupStats]:
@@ -283,26 +360,38 @@ class DomainPrevalence:
         return ratio(getattr(self, of.value), self.assessed)
 
 
+def _score_counts(rows: Sequence[CohortRow]) -> tuple[int, list[list[int]]]:
+    """How many children are assessed, and for each domain (DOMAIN_KEYS order) how many
+    scored 0, 1, ... 10. The scores are packed one byte each and counted a domain at a time
+    in C (`bytes.count` on a strided slice): a national cohort in milliseconds, where a
+    Python loop over 82,000 x 13 scores takes a large part of a second."""
+    assessed = [r.scores for r in rows if r.scores is not None]
+    packed = bytes(chain.from_iterable(assessed))
+    width = len(DOMAIN_KEYS)
+    return len(assessed), [[packed[i::width].count(score) for score in range(MAX_SCORE + 1)] for i in range(width)]
+
+
 def prevalence(rows: Sequence[CohortRow]) -> dict[str, DomainPrevalence]:
     """Per domain (DOMAIN_KEYS order): the level mix and prevalence over assessed children."""
-    assessed = [r.scores for r in rows if r.scores is not None]
+    assessed, counts = _score_counts(rows)
     found: dict[str, DomainPrevalence] = {}
-    for i, key in enumerate(DOMAIN_KEYS):
-        counts = dict.fromkeys(Level, 0)
-        for scores in assessed:
-            counts[level(scores[i])] += 1
+    for key, by_score in zip(DOMAIN_KEYS, counts):
+        by_level = dict.fromkeys(Level, 0)
+        for score, n in enumerate(by_score):
+            by_level[level(score)] += n
         found[key] = DomainPrevalence(
-            assessed=len(assessed), none=counts[Level.NONE], minor=counts[Level.MINOR],
-            moderate=counts[Level.MODERATE], severe=counts[Level.SEVERE],
-            average=mean([scores[i] for scores in assessed]),
+            assessed=assessed, none=by_level[Level.NONE], minor=by_level[Level.MINOR],
+            moderate=by_level[Level.MODERATE], severe=by_level[Level.SEVERE],
+            average=ratio(sum(score * n for score, n in enumerate(by_score)), assessed),
         )
     return found
 
 
 def domain_averages(rows: Sequence[CohortRow]) -> dict[str, float | None]:
     """The average score in each domain over the assessed children."""
-    assessed = [r.scores for r in rows if r.scores is not None]
-    return {key: mean([s[i] for s in assessed]) for i, key in enumerate(DOMAIN_KEYS)}
+    assessed, counts = _score_counts(rows)
+    return {key: ratio(sum(score * n for score, n in enumerate(by_score)), assessed)
+            for key, by_score in zip(DOMAIN_KEYS, counts)}
 
 
 def sector(row: CohortRow) -> str:
@@ -339,6 +428,10 @@ def by_age_band_and_sex(rows: Sequence[CohortRow],
     """Keyed (age band, sex), sex "male" or "female"; None where the record was erased."""
     order = [(label, sex) for label, _, _ in bands for sex in ("male", "female")]
     return group_stats(rows, lambda r: (_band(r.age, bands), r.sex), order)
+
+
+def time_in_care_band(row: CohortRow, bands: Sequence[tuple[str, int, int | None]] = TIME_IN_CARE_BANDS) -> str | None:
+    return _band(row.days_in_care, bands)
 
 
 def by_time_in_care(rows: Sequence[CohortRow],
@@ -400,3 +493,212 @@ def residential_low_need(rows: Sequence[CohortRow], max_total: int = 24) -> dict
 
 def unpriced_placements(rows: Sequence[CohortRow]) -> int:
     return sum(1 for r in rows if r.weekly_rate is None)
+
+
+# ---------------------------------------------------------------------------------------
+# Several councils: a regional care co-operative's region
+
+
+def cohort_for(conn: Connection, council_ids: Sequence[UUID | str], as_at: date,
+               as_known_on: date | None = None) -> list[CohortRow]:
+    """The cohort of one council or of several (a region), by child id: each council's
+    `cohort_as_at`, put together. With one council it is exactly `cohort_as_at`."""
+    if len(council_ids) == 1:
+        return cohort_as_at(conn, council_ids[0], as_at, as_known_on)
+    rows: list[CohortRow] = []
+    for council in council_ids:
+        rows.extend(cohort_as_at(conn, council, as_at, as_known_on))
+    rows.sort(key=lambda r: r.child_id)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# The banding policy and fees in force: what the lists and the what-ifs compare against
+
+FeeBook = Mapping[tuple["str | None", str, str], "Decimal | None"]  # (provider or None, place code, band) -> fee
+
+
+@dataclass(frozen=True)
+class PricingRules:
+    """One council's banding policy and fees in force on a night: its own schedule
+    (provider None) and the providers' framework schedules with it. A fee of None is a
+    withdrawal (no fee from that date)."""
+
+    council_id: str
+    policy: BandingPolicy | None
+    fees: FeeBook
+
+    def band_for(self, row: CohortRow) -> str | None:
+        """The band of the child's latest assessment under this policy (None: no policy or
+        no assessment), whatever the placement's pricing."""
+        if self.policy is None or row.scores is None:
+            return None
+        return _band_of(self.policy, row)
+
+    def council_fee(self, place_code: str, band: str) -> Decimal | None:
+        return self.fees.get((None, place_code, band))
+
+    def council_fees(self) -> dict[tuple[str, str], Decimal]:
+        """The council's own schedule: (place code, band) -> weekly fee, withdrawn ones left out."""
+        return {(code, band): fee for (provider, code, band), fee in sorted(self.fees.items(), key=_fee_order)
+                if provider is None and fee is not None}
+
+
+def _fee_order(item: tuple[tuple[str | None, str, str], Decimal | None]) -> tuple[str, str, str]:
+    (provider, code, band), _ = item
+    return (provider or "", code, band)
+
+
+_BAND_MEMO: dict[tuple[BandingPolicy, int, int, int], str] = {}
+
+
+def _band_of(policy: BandingPolicy, row: CohortRow) -> str:
+    """The domain's own `band_for` on the child's profile. A policy reads only the total and
+    the severe and action-needed counts (domain.needs; `cohort_as_at` bands on the same
+    three), so the band is remembered for each such triple: a national cohort has a few
+    hundred of them and 80,000 children."""
+    key = (policy, row.total_need, row.severe_count, row.action_needed_count)
+    band = _BAND_MEMO.get(key)
+    if band is None:
+        if len(_BAND_MEMO) > 100_000:
+            _BAND_MEMO.clear()
+        band = _BAND_MEMO[key] = policy.band_for(NeedsProfile(dict(zip(DOMAIN_KEYS, row.scores))))
+    return band
+
+
+def pricing_rules(conn: Connection, council_ids: Sequence[UUID | str], as_at: date,
+                  as_known_on: date | None = None) -> dict[str, PricingRules]:
+    """council id -> its banding policy and fees in force on `as_at` (as the record stood on
+    `as_known_on`, if given): read with the cohort view's own rules, so they agree with the
+    rates in `cohort_as_at`."""
+    found: dict[str, PricingRules] = {}
+    for council in council_ids:
+        cid = ident(council)
+        policies = _policies_on(conn, as_at, as_known_on, cid)
+        fees = {(provider, code, band): None if pence is None else Decimal(pence).scaleb(-2)
+                for (_, provider, code, band), pence in _fees_on(conn, as_at, as_known_on, cid).items()}
+        found[cid] = PricingRules(cid, policies.get(cid), fees)
+    return found
+
+
+# ---------------------------------------------------------------------------------------
+# Lists of children a commissioner would look at first
+
+BREAKDOWN_RISK_MIN_TOTAL = 60
+SPOT_ABOVE_BAND = Decimal("0.5")  # "far above": more than 50% above the banded fee
+
+
+def step_down_candidates(rows: Sequence[CohortRow]) -> list[CohortRow]:
+    """Residential children whose latest assessment has no domain at 7 or more (the CONTRACT's
+    `residential_without_severe_need`, child by child): the children who might do as well
+    or better in a family home. Lowest total need first, then the costliest, then by child."""
+    found = [r for r in rows if r.place_group == "residential" and r.severe_count == 0]
+    found.sort(key=lambda r: (r.total_need, -r.weekly_cost, r.child_id))
+    return found
+
+
+def fostering_average(rows: Sequence[CohortRow]) -> Decimal | None:
+    """The average weekly cost of the cohort's fostering placements (CONTRACT's
+    by_place_group fostering avg_weekly_cost), the yardstick of a "low-cost" placement."""
+    return by_place_group(rows)["fostering"].avg_weekly_cost
+
+
+def breakdown_risk(rows: Sequence[CohortRow], min_total: int = BREAKDOWN_RISK_MIN_TOTAL,
+                   below: Decimal | None = None) -> list[CohortRow]:
+    """High-need children in low-cost placements, who may be at risk of the placement
+    breaking down: total need `min_total` (60) or more, in a placement whose weekly rate is
+    under `below` (default: the cohort's average fostering cost). A placement that cannot
+    be priced is left out: its cost is not known, not low. Highest need first."""
+    if below is None:
+        below = fostering_average(rows)
+    if below is None:
+        return []
+    found = [r for r in rows if r.total_need is not None and r.total_need >= min_total
+             and r.weekly_rate is not None and r.weekly_rate < below]
+    found.sort(key=lambda r: (-r.total_need, r.weekly_cost, r.child_id))
+    return found
+
+
+@dataclass(frozen=True)
+class SpotComparison:
+    """A spot placement beside the banded fee the council would pay for the child's band."""
+
+    row: CohortRow
+    band: str
+    banded_fee: Decimal
+    compared_with: str  # the place code whose fee it is compared with
+
+    @property
+    def above(self) -> Decimal:
+        return self.row.weekly_cost - self.banded_fee
+
+    @property
+    def multiple(self) -> float | None:
+        """The agreed rate as a multiple of the banded fee (1.5: half as much again)."""
+        return ratio(self.row.weekly_cost, self.banded_fee)
+
+
+def comparable_fee(rules: PricingRules, place_code: str, place_group_name: str, band: str) -> tuple[str, Decimal] | None:
+    """The council's own banded fee for this placement type and band; where it sets none for
+    that type, the highest of its fees for the band among the types of the same place group
+    (so a placement is never called dear against a cheaper type's fee). None: no fee."""
+    fee = rules.council_fee(place_code, band)
+    if fee is not None:
+        return place_code, fee
+    same_group = [(fee, code) for (code, b), fee in rules.council_fees().items()
+                  if b == band and place_group(code) == place_group_name]
+    if not same_group:
+        return None
+    fee, code = max(same_group)
+    return code, fee
+
+
+def spot_far_above_band(rows: Sequence[CohortRow], rules: Mapping[str, PricingRules],
+                        over: Decimal = SPOT_ABOVE_BAND) -> list[SpotComparison]:
+    """Spot placements whose agreed weekly rate is more than `over` (50%) above the
+    council's banded fee for the child's band (`comparable_fee`), the band being the
+    child's latest assessment under the council's policy in force. Children with no
+    assessment, or whose band has no comparable fee, cannot be compared and are left out.
+    The furthest above first."""
+    found: list[SpotComparison] = []
+    # (council, place code, band) -> (the place code compared with, its fee, the rate above which it is "far
+    # above"), or None: worked out once for each.
+    limits: dict[tuple[str, str, str], tuple[str, Decimal, Decimal] | None] = {}
+    for r in rows:
+        if r.pricing != "spot" or r.weekly_rate is None:
+            continue
+        council = rules.get(r.council_id)
+        band = council.band_for(r) if council is not None else None
+        if band is None:
+            continue
+        key = (r.council_id, r.place_code, band)
+        if key not in limits:
+            fee = comparable_fee(council, r.place_code, r.place_group, band)
+            limits[key] = None if fee is None or fee[1] <= 0 else (*fee, fee[1] * (1 + over))
+        limit = limits[key]
+        if limit is not None and r.weekly_rate > limit[2]:
+            found.append(SpotComparison(r, band, limit[1], limit[0]))
+    found.sort(key=lambda c: (-c.above, c.row.child_id))
+    return found
+
+
+def list_names(conn: Connection, child_ids: Iterable[str],
+               provider_ids: Iterable[str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """What a list shows of its children and providers: child id -> the council's
+    pseudonymous reference (None once the record is erased, or if none is known), and
+    provider id -> name."""
+    children, providers = sorted(set(child_ids)), sorted(set(provider_ids))
+    references: dict[str, str | None] = dict.fromkeys(children)
+    names: dict[str, str] = {}
+    ch, refs, pr = cohort_tables.children.c, schedules.children.c, cohort_tables.providers.c
+    for start in range(0, len(children), 500):
+        chunk = children[start:start + 500]
+        for child, reference, erased in conn.execute(
+                select(ch.child_id, refs.reference, ch.erased)
+                .select_from(cohort_tables.children.outerjoin(schedules.children, refs.child_id == ch.child_id))
+                .where(ch.child_id.in_(chunk))):
+            references[child] = None if erased else reference
+    for start in range(0, len(providers), 500):
+        names.update(conn.execute(select(pr.provider_id, pr.name)
+                                  .where(pr.provider_id.in_(providers[start:start + 500]))).all())
+    return references, names

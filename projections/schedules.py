@@ -4,9 +4,9 @@ export), without loading a PaymentRun aggregate.
 
 Tables: runs (period, state, totals, who calculated and approved, when), lines (every
 regular and adjustment line with the events that caused it), unpriced nights, per
-provider per run totals, per placement per paid period amounts, exports; plus the council
-codes, provider references and children's references the export names (from their
-Registered events).
+provider per run totals, per placement per paid period amounts, exports, each council's
+payment calendar; plus the council codes, provider references and children's references
+the export names (from their Registered events).
 
 Money is stored as whole pence and returned as `Decimal` pounds; ids as UUID strings.
 """
@@ -24,10 +24,11 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from domain.children import Child
-from domain.councils import Council
+from domain.calendar import PaymentCalendar
+from domain.councils import DEFAULT_ANCHOR, DEFAULT_PERIOD_DAYS, Council
 from domain.payment_runs import APPROVED, CALCULATED, PaymentRun
 from domain.payments import ADJUSTMENT, REGULAR
 from domain.providers import Provider
@@ -136,6 +137,14 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
         Column("regular_pence", BigInteger, nullable=False),
         Column("adjustment_pence", BigInteger, nullable=False),
     )
+    # Each council's payment calendar (which periods it can run), from Registered (the
+    # default calendar) and PaymentCalendarSet.
+    calendars = Table(
+        f"sched_calendars{suffix}", metadata,
+        Column("council_id", String(36), primary_key=True),
+        Column("period_days", Integer, nullable=False),
+        Column("anchor", Date, nullable=False),
+    )
     exports = Table(
         f"sched_exports{suffix}", metadata,
         Column("run_id", String(36), primary_key=True),
@@ -147,7 +156,7 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
     )
     return SimpleNamespace(councils=councils, providers=providers, children=children, runs=runs, lines=lines,
                            unpriced=unpriced, provider_totals=provider_totals, placement_periods=placement_periods,
-                           exports=exports)
+                           exports=exports, calendars=calendars)
 
 
 T = make_tables(METADATA)
@@ -186,6 +195,13 @@ class SchedulesView(View):
     @handles(Council.Registered)
     def council_registered(self, conn: Connection, e: Council.Registered, position: int) -> None:
         upsert(conn, self.t.councils, {"council_id": str(e.originator_id), "code": e.code, "name": e.name})
+        upsert(conn, self.t.calendars, {"council_id": str(e.originator_id), "period_days": DEFAULT_PERIOD_DAYS,
+                                        "anchor": DEFAULT_ANCHOR})
+
+    @handles(Council.PaymentCalendarSet)
+    def calendar_set(self, conn: Connection, e: Council.PaymentCalendarSet, position: int) -> None:
+        upsert(conn, self.t.calendars, {"council_id": str(e.originator_id), "period_days": e.period_days,
+                                        "anchor": e.anchor})
 
     @handles(Council.Renamed)
     def council_renamed(self, conn: Connection, e: Council.Renamed, position: int) -> None:
@@ -509,3 +525,20 @@ def exported(conn: Connection, run_id: UUID | str) -> list[tuple[str, str, datet
                         .where(x.run_id == str(run_id)).order_by(x.position))
     return [(f, ref, aware(at), by) for f, ref, at, by in rows]  # type: ignore[misc]
 
+
+
+def run_owners(conn: Connection | Engine, run_id: UUID | str) -> str | None:
+    """The organisation a payment run belongs to (its council), or None if there is no such
+    run: the portal's organisation scope check for "payment_run"."""
+    query = select(T.runs.c.council_id).where(T.runs.c.run_id == str(run_id))
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return c.execute(query).scalar_one_or_none()
+    return conn.execute(query).scalar_one_or_none()
+
+
+def payment_calendar(conn: Connection, council_id: UUID | str) -> PaymentCalendar | None:
+    """The council's payment calendar (None: no such council)."""
+    c = T.calendars.c
+    row = conn.execute(select(c.anchor, c.period_days).where(c.council_id == str(council_id))).first()
+    return None if row is None else PaymentCalendar(row[0], row[1])

@@ -14,3 +14,4 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 register_scope("user", org_of_user)
 
 from portal.admin import users  # noqa: E402,F401  (the pages register on bp)
+from portal.admin import grants  # noqa: E402,F401  (inspection access: grants and the access log)

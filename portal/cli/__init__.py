@@ -52,3 +52,10 @@ def main() -> None:
 
 # Command modules register themselves on import.
 from portal.cli import setup  # noqa: E402,F401  (init, users add)
+from portal.cli import payments  # noqa: E402,F401
+from portal.cli import imports  # noqa: E402,F401
+from portal.cli import insight  # noqa: E402,F401
+from portal.cli import projections  # noqa: E402,F401
+from portal.cli import serve  # noqa: E402,F401
+from portal.cli import seed  # noqa: E402,F401
+from portal.cli import audit  # noqa: E402,F401

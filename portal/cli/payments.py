@@ -13,6 +13,7 @@ from domain.base import Actor
 from domain.errors import DomainError
 from domain.money import format_money
 from portal.cli import cli, fail, open_cli_ledger
+from portal.documents import remittance_pdf
 from projections import schedules
 
 @cli.group()
@@ -71,25 +72,41 @@ def run_payments(code: str, period_end: date, approve: bool) -> None:
 
 @payments.command("export")
 @click.argument("run_id", type=click.UUID)
-@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("--provider", "provider_ref", default="", help="only this provider's lines")
+@click.option("--format", "fmt", type=click.Choice(["csv", "pdf"]), required=True)
+@click.option("--provider", "provider_ref", default="",
+              help="only this provider's lines (CSV); the provider whose remittance it is (PDF, required)")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 def export_payments(run_id: UUID, fmt: str, provider_ref: str, out: Path) -> None:
-    """Write an approved run as CSV (CONTRACT.md columns)."""
+    """Write an approved run as CSV (CONTRACT.md columns), or one provider's PDF remittance."""
+    if fmt == "pdf" and not provider_ref:
+        raise click.UsageError("--format pdf needs --provider REF: a remittance is one provider's")
     ledger = open_cli_ledger()
     try:
         provider_id = ledger.app.find_provider(provider_ref).id if provider_ref else None
         run = ledger.app.get_payment_run(run_id)
+        with ledger.engine.connect() as conn:
+            if fmt == "csv":
+                rows = schedules.run_csv_rows(conn, run_id, provider_id)
+            else:
+                try:
+                    pdf = remittance_pdf(conn, run_id, provider_id)
+                except LookupError:
+                    fail(f"provider: {provider_ref} has no lines in payment run {run_id}")
+                    return
+        # Made first, recorded second: a run that cannot be printed records no export, and a
+        # draft (which the domain refuses to export) writes no file.
         with ledger.command() as app:
             app.record_payment_export(run_id, fmt, provider_ref, Actor.system("cli", org_id=str(run.council_id)))
-        with ledger.engine.connect() as conn:
-            rows = schedules.run_csv_rows(conn, run_id, provider_id)
     except DomainError as e:
         fail(e)
         return
     finally:
         ledger.close()
     out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "pdf":
+        out.write_bytes(pdf)
+        click.echo(f"wrote the remittance for {provider_ref} to {out}")
+        return
     with out.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=schedules.CSV_COLUMNS)
         writer.writeheader()

@@ -54,6 +54,8 @@ TASKS: tuple[Task, ...] = (
          "inspection.verify", ("inspector",), (INSPECTORATE,)),
     Task("Users", "Invite people to your organisation and disable accounts that are no longer needed.",
          "admin.users", ("admin",), (COUNCIL, PROVIDER)),
+    Task("Inspection access", "See which inspectors may see your records, and every page they opened.",
+         "admin.grants_list", ("admin",), (COUNCIL, PROVIDER, INSPECTORATE)),
 )
 
 

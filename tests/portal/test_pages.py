@@ -15,7 +15,7 @@ def task_titles(page) -> list[str]:
 @pytest.mark.parametrize(("role", "tasks"), [
     ("social_worker", ["Children"]),
     ("commissioner", ["Children", "Referrals", "Fees", "Payments", "Insight"]),
-    ("admin", ["Children", "Referrals", "Fees", "Payments", "Insight", "Users"]),
+    ("admin", ["Children", "Referrals", "Fees", "Payments", "Insight", "Users", "Inspection access"]),
     ("provider", ["Referral inbox", "Homes", "Placements and payments"]),
     ("inspector", ["Children's needs over time", "Provider outcomes", "Verify the record"]),
 ])
@@ -39,7 +39,7 @@ def test_a_task_links_to_its_journey_once_the_journey_exists(client_request):
 def test_a_provider_admin_sees_the_providers_tasks_and_users(client_request):
     client_request.login("admin", "IFA1")
     page = client_request.get("main.home")
-    assert task_titles(page) == ["Referral inbox", "Homes", "Placements and payments", "Users"]
+    assert task_titles(page) == ["Referral inbox", "Homes", "Placements and payments", "Users", "Inspection access"]
 
 
 def test_the_header_names_the_users_organisation_and_the_service(client_request):
@@ -61,8 +61,9 @@ def test_the_navigation_shows_the_available_journeys_and_marks_the_current_one(c
     client_request.login("admin")
     page = client_request.get("admin.users")
     links = {normalise(a.get_text()): a for a in page.select(".govuk-service-navigation__list a")}
-    assert list(links) == ["Home", "Users"]
+    assert list(links) == ["Home", "Children", "Referrals", "Fees", "Payments", "Insight", "Users", "Inspection access"]
     assert links["Users"]["aria-current"] == "page"
+    assert [name for name, a in links.items() if a.get("aria-current")] == ["Users"]
     page = client_request.get("admin.users_invite")
     current = page.select_one(".govuk-service-navigation__item--active a")
     assert normalise(current.get_text()) == "Users" and current["aria-current"] == "true"
