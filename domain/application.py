@@ -605,7 +605,8 @@ class NeedsLedger(Application[UUID]):
     def add_user(self, email: str, role: str, org_ref: str, password_hash: str, by: Actor) -> UUID:
         org, kind, _ = self.organisation(org_ref)
         if not by.user_id.startswith("system:"):
-            self._authorise(by, UUID(org) if kind != "inspectorate" else None, ("admin",))
+            # Only the organisation's own admin (the inspectorate's, for inspectors) adds its users.
+            self._authorise(by, UUID(org), ("admin",))
         if kind == "provider" and role not in ("provider", "admin"):
             raise ValidationError("role", "A provider's users have the provider or admin role")
         if kind == "council" and role in ("provider", "inspector"):
@@ -626,13 +627,13 @@ class NeedsLedger(Application[UUID]):
     def set_user_password(self, user: UUID, password_hash: str, by: Actor) -> None:
         u = self.get_user(user)
         if by.user_id != str(user):
-            self._authorise(by, UUID(u.org_id) if u.org_kind != "inspectorate" else None, ("admin",))
+            self._authorise(by, UUID(u.org_id), ("admin",))
         u.set_password_hash(password_hash, by)
         self._save(u)
 
     def disable_user(self, user: UUID, reason: str, by: Actor) -> None:
         u = self.get_user(user)
-        self._authorise(by, UUID(u.org_id) if u.org_kind != "inspectorate" else None, ("admin",))
+        self._authorise(by, UUID(u.org_id), ("admin",))
         if by.user_id == str(user):
             raise InvalidTransition("user", "You cannot disable your own account")
         u.disable(reason, by)
@@ -645,6 +646,12 @@ class NeedsLedger(Application[UUID]):
 
     INSPECTORATE = stable_id("org", "inspectorate")
 
+
+    def enable_user(self, user: UUID, by: Actor) -> None:
+        u = self.get_user(user)
+        self._authorise(by, UUID(u.org_id), ("admin",))
+        u.enable(by)
+        self._save(u)
     def grant_inspection(self, inspector: UUID, org: UUID, starts: date, ends: date, purpose: str,
                          by: Actor) -> UUID:
         from domain.inspection import InspectionGrant

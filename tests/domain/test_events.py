@@ -119,9 +119,17 @@ def every_command(app: NeedsLedger, system: Actor) -> dict[str, UUID]:
 
     user = app.add_user("sw@norfolk.gov.uk", "social_worker", "NFK", HASH, system)
     app.disable_user(user, "Left", admin)
-    account = app.get_user(user)
-    account.enable(admin)  # no command re-enables yet; the aggregate's event is still part of the catalogue
-    app.save(account)
+    app.enable_user(user, admin)
+    inspector = app.add_user("jo@ofsted.example", "inspector", "inspectorate", HASH, system)
+    as_inspector = Actor(str(inspector), str(app.INSPECTORATE), "inspector")
+    today = clock.today()
+    grant = app.grant_inspection(inspector, council, today - timedelta(days=1), today + timedelta(days=5),
+                                 "ILACS inspection", system)
+    app.record_inspection_access(grant, "child_trail", "child", child, as_inspector)
+    app.revoke_inspection(grant, "Inspection complete", system)
+    lapsed = app.grant_inspection(inspector, provider, today - timedelta(days=10), today - timedelta(days=1),
+                                  "Focused visit", system)
+    app.expire_inspection_grants([lapsed], system)
     app.erase_child(child, "Right to erasure", admin)
     return {"council": council, "provider": provider, "rival": rival, "child": child, "assessment": assessment,
             "current": current, "placement": placement, "referral": referral, "offer": offer, "run": run,
