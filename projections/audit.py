@@ -30,7 +30,6 @@ are hidden under five children (small numbers identify children).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -39,10 +38,9 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, insert, or_,
+    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, insert, or_,
     select, update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
 
@@ -51,8 +49,8 @@ from domain.needs import CURRENT_FRAMEWORK, DOMAIN_KEYS, NeedsProfile
 from domain.placements import Placement
 from domain.referrals import Referral
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connect, JSONType, utc as _utc
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 LATE_AFTER_DAYS = 14
 MIN_CHILDREN = 5  # averages over fewer children are hidden
@@ -512,15 +510,6 @@ class AuditView(View):
 
 # ---------------------------------------------------------------------------------------
 # Queries
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _label(key: str) -> str:

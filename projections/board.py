@@ -26,19 +26,17 @@ Queries: `board_for_council`, `referral_board`, `provider_track_record`, `referr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, insert,
+    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, insert,
     select, update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
 
@@ -50,8 +48,8 @@ from domain.providers import Provider
 from domain.referrals import Referral
 from projections import audit
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connect, JSONType, pence as _pence, pounds as _pounds, utc as _utc
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 OFFERED, DECLINED, VIEWED, SILENT = "offered", "declined", "viewed", "silent"
 
@@ -156,20 +154,6 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
 
 
 T = make_tables(METADATA)
-
-
-def _pence(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def _pounds(pence: int | None) -> Decimal | None:
-    return None if pence is None else (Decimal(pence) / 100).quantize(Decimal("0.01"))
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 def _put(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
@@ -320,11 +304,6 @@ class BoardView(View):
 
 # ---------------------------------------------------------------------------------------
 # Reading the board: pure rules over the rows
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 @dataclass(frozen=True)

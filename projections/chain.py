@@ -39,7 +39,6 @@ import hashlib
 import struct
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -51,6 +50,7 @@ from sqlalchemy.types import NullType
 from sqlalchemy.engine import Connection, Engine
 
 from projections.base import METADATA, View, positions
+from projections.sql import connect as _connect, utc as _utc
 
 GENESIS = bytes(32)
 CHECKPOINT_EVERY = 1000
@@ -208,14 +208,6 @@ class ChainView(View):
 
 
 # -- queries ---------------------------------------------------------------------------------
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)

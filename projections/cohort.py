@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -71,6 +71,7 @@ from domain.payments import BANDED, NO_ASSESSMENT, NO_POLICY, NO_SPOT_RATE, SPOT
 from domain.placements import Placement
 from domain.providers import Provider
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connected, pence, utc as aware
 
 IN_HOUSE_KIND = "PR1"
 
@@ -96,23 +97,8 @@ def upsert(conn: Connection, table: Table, rows: dict[str, Any] | list[dict[str,
     conn.execute(stmt, rows)
 
 
-def pence(amount: Decimal | None) -> int | None:
-    return None if amount is None else int(amount * 100)
-
-
-def pounds(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value).scaleb(-2)
-
-
 def ident(value: UUID | str | None) -> str | None:
     return None if value is None else str(value)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 def age_on(date_of_birth: date, on: date) -> int:
@@ -883,16 +869,6 @@ class ChildPlacement:
     pricing: str
     start_date: date
     end_date: date | None
-
-
-@contextmanager
-def _connected(conn: Connection | Any) -> Iterator[Connection]:
-    """The caller's connection, or one of our own from an engine (closed after)."""
-    if isinstance(conn, Connection):
-        yield conn
-    else:
-        with conn.connect() as own:
-            yield own
 
 
 def _references() -> Table:

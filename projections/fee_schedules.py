@@ -20,11 +20,9 @@ the weekly spend unchanged.
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -45,7 +43,9 @@ from domain.payments import (
     weekly_rate_on,
 )
 from projections import schedules
-from projections.cohort import T, CohortRow, aware, cohort_as_at, pounds
+from projections.cohort import T, CohortRow, cohort_as_at
+from projections.sql import pounds, utc as aware
+from projections.sql import connect as _connected
 
 WEEKS_IN_YEAR = 52  # as projections/insight.py: an annual figure is 52 weeks
 
@@ -87,10 +87,6 @@ class FeeEntry:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.schedule_id, self.place_code, self.band)
-
-
-def _connected(conn: Connection | Engine) -> Any:
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 def fee_schedules(conn: Connection, council_id: UUID | str) -> list[Schedule]:

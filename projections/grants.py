@@ -15,9 +15,8 @@ Queries: `active_grant` (the portal's check before every inspection page), `gran
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -30,6 +29,7 @@ from domain.inspection import EXPIRED, IN_FORCE, PAGES, REVOKED, InspectionAcces
 from projections import organisations, users
 from projections.base import METADATA, View, handles
 from projections.schedules import T as SCHEDULES
+from projections.sql import connect as _connect, utc as _utc
 
 STATE_NAMES = {IN_FORCE: "In force", REVOKED: "Revoked", EXPIRED: "Expired"}
 
@@ -108,17 +108,6 @@ class GrantsView(View):
 
 
 # -- queries ----------------------------------------------------------------------------------
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _uuid(value: UUID | str) -> UUID | None:

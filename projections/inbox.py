@@ -19,19 +19,17 @@ portal's organisation scope check).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    JSON, BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, and_, func, insert,
+    BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, and_, func, insert,
     select, update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
 
@@ -41,9 +39,9 @@ from domain.needs import CURRENT_FRAMEWORK, NeedsProfile, framework, level
 from domain.providers import Provider
 from domain.referrals import Referral
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connect, JSONType, pence as _pence, pounds as _pounds, utc as _utc
 
 # JSONB on PostgreSQL: plain json has no ordering, and rebuild checks order by every column.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 NEW, VIEWED, OFFERED, DECLINED, AWARDED, UNSUCCESSFUL, WITHDRAWN, CLOSED = (
     "new", "viewed", "offered", "declined", "awarded", "unsuccessful", "withdrawn", "closed",
@@ -130,21 +128,6 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
 
 
 T = make_tables(METADATA)
-
-
-def _pence(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
-def _pounds(pence: int | None) -> Decimal | None:
-    return None if pence is None else (Decimal(pence) / 100).quantize(Decimal("0.01"))
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes: every time written here was UTC.
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 def status_for(referral_state: str, declined: bool, viewed: bool, offer_state: str | None) -> str:
@@ -437,11 +420,6 @@ def _statuses(status: str | Iterable[str] | None) -> list[str] | None:
     if unknown:
         raise ValueError(f"unknown inbox status {unknown[0]!r}: choose from {', '.join(STATUSES)}")
     return chosen
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 def inbox_for(conn: Connection | Engine, provider_id: UUID, status: str | Sequence[str] | None = None,

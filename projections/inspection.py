@@ -20,7 +20,6 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,12 +33,9 @@ from domain.codes import DECLINE_REASONS, REASONS_EPISODE_CEASED, REASONS_PLACE_
 from domain.needs import CURRENT_FRAMEWORK, DOMAIN_KEYS
 from projections import audit, board, organisations, schedules, users
 from projections.audit import MIN_CHILDREN, TWO_PLACES, Assessed, TrailEntry, needs_change
+from projections.sql import connect as _connect, utc as _utc
 
 SYSTEM_NAMES = {"seed": "Synthetic data", "import": "SSDA903 import", "cli": "Command line", "demo": "Demo set-up"}
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 def _uuid(value: Any) -> UUID | None:
@@ -47,12 +43,6 @@ def _uuid(value: Any) -> UUID | None:
         return value if isinstance(value, UUID) else UUID(str(value))
     except (ValueError, TypeError):
         return None
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 # -- who owns what (the portal's scope checks) ------------------------------------------------

@@ -34,10 +34,8 @@ Queries: `providers_by_fit`, `referral_preview`, `child_references`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, or_, select
@@ -47,6 +45,7 @@ from domain.codes import PLACE_CODES
 from domain.needs import NeedsProfile, PolicyHistory, PolicyVersion, framework, level, policy_from_dict
 from projections import audit, board, cohort, organisations, schedules
 from projections.board import CapacityMatch, DomainNeed, capacity_against_needs
+from projections.sql import connect as _connect
 
 # How many providers the release page ticks to begin with.
 DEFAULT_RELEASE_COUNT = 5
@@ -59,10 +58,6 @@ LEFT_OUT_REASONS = {
     NO_SUITABLE_HOME: "No home offering the placement types sought",
     OTHER_COUNCILS_SERVICE: "Another council's own service",
 }
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 def _same_place(a: str, b: str) -> bool:

@@ -15,10 +15,8 @@ Queries: `organisation`, `organisation_name`, `organisations`, `first_of_kind`.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, insert, select, update
@@ -29,6 +27,7 @@ from domain.base import stable_id
 from domain.councils import Council
 from domain.providers import Provider
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connect
 
 COUNCIL, PROVIDER, INSPECTORATE = "council", "provider", "inspectorate"
 INSPECTORATE_ID = stable_id("org", "inspectorate")
@@ -98,11 +97,6 @@ class OrganisationsView(View):
 
 
 # -- queries ----------------------------------------------------------------------------------
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 def _uuid(value: UUID | str) -> UUID:

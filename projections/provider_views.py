@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -33,8 +32,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import JSON, Column, MetaData, Table, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Column, MetaData, Table, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
 
@@ -51,8 +49,8 @@ from domain.payments import (
 from domain.providers import Provider
 from projections import audit, board, cohort, schedules
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connect, JSONType, pounds
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 CURRENT, ENDED = "current", "ended"
 CHUNK = 500  # ids per IN (...) list
@@ -90,11 +88,6 @@ class ProviderRegistrationsView(View):
 
 # ---------------------------------------------------------------------------------------
 # Helpers
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
 
 
 def _uuid(value: UUID | str) -> UUID | None:
@@ -439,7 +432,7 @@ def _describe(c: Connection, provider_id: UUID, rows: Sequence[Any], on: date) -
                                .where(pol.council_id == council)))
         fees[council] = FeeSchedules(
             FeeFact(provider_id=x.provider_id, place_code=x.place_code, band=x.band,
-                    weekly_fee=cohort.pounds(x.weekly_fee_pence), effective_from=x.effective_from,
+                    weekly_fee=pounds(x.weekly_fee_pence), effective_from=x.effective_from,
                     recorded_at=_aware(x.recorded_at), event_ref=f"fee {x.position}")
             for x in c.execute(select(fe.provider_id, fe.place_code, fe.band, fe.weekly_fee_pence, fe.effective_from,
                                       fe.recorded_at, fe.position)
@@ -463,7 +456,7 @@ def _describe(c: Connection, provider_id: UUID, rows: Sequence[Any], on: date) -
             if pricing == SPOT:
                 in_force = [x for x in rates.get(pid, []) if x.effective_from <= night
                             and (x.next_from is None or x.next_from > night)]
-                rate = cohort.pounds(in_force[-1].weekly_rate_pence) if in_force else None
+                rate = pounds(in_force[-1].weekly_rate_pence) if in_force else None
                 reason = None if in_force else NO_SPOT_RATE
             else:
                 fact = PlacementFact(placement_id=pid, child_id=str(r.child_id), provider_id=str(provider_id),

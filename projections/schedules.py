@@ -33,7 +33,8 @@ from domain.payment_runs import APPROVED, CALCULATED, PaymentRun
 from domain.payments import ADJUSTMENT, REGULAR
 from domain.providers import Provider
 from projections.base import METADATA, View, handles
-from projections.cohort import aware, pence, pounds, upsert
+from projections.cohort import upsert
+from projections.sql import pence, pounds, utc as aware
 
 CSV_COLUMNS = (
     "run_id", "council", "provider_ref", "child", "placement_id", "period_start", "period_end", "line_start",

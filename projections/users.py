@@ -12,9 +12,8 @@ Queries: `user`, `user_by_email`, `users_in`, `org_of_user`.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -27,6 +26,7 @@ from sqlalchemy.types import Uuid
 
 from domain.users import UserAccount
 from projections.base import METADATA, View, handles
+from projections.sql import connect as _connect, utc as _utc
 
 INVITED, ACTIVE, DISABLED = "invited", "active", "disabled"
 STATUSES = {INVITED: "Invited", ACTIVE: "Active", DISABLED: "Disabled"}
@@ -117,16 +117,6 @@ class UsersView(View):
 
 
 # -- queries ----------------------------------------------------------------------------------
-
-
-def _connect(conn: Connection | Engine) -> Any:
-    # An engine: a connection of our own, closed after. A connection: the caller's, left open.
-    return conn.connect() if isinstance(conn, Engine) else nullcontext(conn)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes: every time written here was UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def _record(row: Any) -> UserRecord:
