@@ -5,12 +5,16 @@ after in every domain. Beside it, the needs change under each placement (NEEDS.m
 change under a provider") and, from those, each provider's outcome summary.
 
 Tables:
-- `audit_trail`: one row per event about a child, keyed by log position. `before`/`after`
-  are stored as the record stood when the event was recorded (an assessment's "before" is
-  the previous one by effective date known then), so the trail says what people saw.
+- `audit_trail`: one row per event about a child, keyed by log position, holding only
+  what cannot be worked out again (a rebuild writes one row for most events, so it is
+  kept narrow). An assessment's `after` is stored; its "before" is derived when the trail
+  is read, as the record stood when the event was recorded (the previous assessment by
+  effective date known then, as corrected by then), so the trail says what people saw.
   Each row is segmented by the placement (and provider) in force on its effective date,
   or on its recorded date when the event has no date of its own; rows about a placement
-  belong to that placement. Segments follow the placements as they become known.
+  belong to that placement. The segment is resolved when the trail is read, against the
+  child's placements as now known (a placement recorded late re-segments the rows
+  before it without rewriting them): the trail is only ever appended to.
 - `audit_children`: which council each child belongs to (to scope queries).
 - `audit_referrals`, `audit_offers`: which child a referral is about, who made an offer.
 - `audit_assessments`: every assessment as the record now stands (corrections applied).
@@ -29,17 +33,18 @@ are hidden under five children (small numbers identify children).
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, insert, or_,
-    select, update,
+    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, select, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
@@ -49,6 +54,7 @@ from domain.needs import CURRENT_FRAMEWORK, DOMAIN_KEYS, NeedsProfile
 from domain.placements import Placement
 from domain.referrals import Referral
 from projections.base import METADATA, View, handles
+from projections.rows import Encoded
 from projections.sql import connect as _connect, JSONType, utc as _utc
 
 
@@ -92,21 +98,14 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
         Column("position", BigInteger, primary_key=True, autoincrement=False),
         Column("child_id", Uuid, nullable=False),
         Column("event_type", String(60), nullable=False),
-        Column("label", String(100), nullable=False),
         Column("actor", String(200), nullable=False),
         Column("org", String(200), nullable=False),
         Column("recorded_at", DateTime(timezone=True), nullable=False),
-        Column("recorded_on", Date, nullable=False),
         Column("effective_date", Date, nullable=True),
-        Column("late", Boolean, nullable=False),
-        Column("segment_on", Date, nullable=False),
-        Column("own_placement", Boolean, nullable=False),  # about a placement: segmented to it, not by date
-        Column("placement_id", Uuid, nullable=True),
-        Column("provider_id", Uuid, nullable=True),
+        Column("placement_id", Uuid, nullable=True),  # the placement the event is about, if it is about one
         Column("referral_id", Uuid, nullable=True),
         Column("summary", JSONType, nullable=False),
-        Column("before", JSONType, nullable=True),
-        Column("after", JSONType, nullable=True),
+        Column("after", JSONType, nullable=True),  # an assessment's scores as recorded or corrected
         Index(f"ix_audit_trail_child{suffix}", "child_id", "position"),
     )
     children = Table(
@@ -234,57 +233,52 @@ def needs_change(start: date, end: date | None, assessments: Iterable[Assessed])
 # The view
 
 
-def _json_safe(value: Any) -> Any:
+def _json_default(value: Any) -> Any:
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
+    raise TypeError(f"cannot put {type(value).__name__} in a trail summary")
 
 
-def _summary(**fields: Any) -> dict[str, Any]:
-    return _json_safe(fields)
+def _summary(**fields: Any) -> Encoded:
+    """The fields as JSON (ids, money and dates as strings), encoded once, in C: a rebuild
+    writes one for most events, and the trail is never read back while it is built."""
+    return Encoded(json.dumps(fields, default=_json_default))
 
 
 class AuditView(View):
     name = "audit"
     make_tables = staticmethod(make_tables)
     tables = T
+    worked = {"children": (), "referrals": (), "offers": (), "assessments": ("child_id",),
+              "placements": ("child_id",)}
+    appended = ("trail",)
 
     # -- the child's own events ---------------------------------------------------------------
 
     @handles(Child.Registered)
     def child_registered(self, conn: Connection, event: Child.Registered, position: int) -> None:
-        conn.execute(insert(self.t.children).values(child_id=event.originator_id, council_id=event.council_id,
-                                                    erased=False))
-        self._trail(conn, event, position, event.originator_id, summary=_summary(
+        self.rows.children.insert(dict(child_id=event.originator_id, council_id=event.council_id, erased=False))
+        self._trail(event, position, event.originator_id, summary=_summary(
             council_id=event.council_id, council_code=event.council_code, reference=event.reference,
             date_of_birth=event.date_of_birth, sex=event.sex, ethnicity=event.ethnicity, disability=event.disability,
             ehcp=event.ehcp, excluded=event.excluded))
 
     @handles(Child.CharacteristicsChanged)
     def characteristics_changed(self, conn: Connection, event: Child.CharacteristicsChanged, position: int) -> None:
-        self._trail(conn, event, position, event.originator_id, summary=_summary(
+        self._trail(event, position, event.originator_id, summary=_summary(
             disability=event.disability, ehcp=event.ehcp, excluded=event.excluded))
 
     @handles(Child.NeedsAssessed)
     def needs_assessed(self, conn: Connection, event: Child.NeedsAssessed, position: int) -> None:
-        a = self.t.assessments
         child = event.originator_id
-        previous = conn.execute(
-            select(a.c.scores).where(a.c.child_id == child, a.c.effective_date < event.effective_date)
-            .order_by(a.c.effective_date.desc()).limit(1)
-        ).scalar()
         scores = dict(event.scores)
         profile = NeedsProfile(scores, event.framework_version)
-        conn.execute(insert(a).values(assessment_id=event.assessment_id, child_id=child,
-                                      effective_date=event.effective_date, scores=scores, total=sum(scores.values()),
-                                      recorded_at=event.timestamp, corrections=0))
-        self._trail(conn, event, position, child, effective=event.effective_date, before=previous, after=scores,
+        self.rows.assessments.insert(dict(
+            assessment_id=event.assessment_id, child_id=child, effective_date=event.effective_date, scores=scores,
+            total=sum(scores.values()), recorded_at=event.timestamp, corrections=0))
+        self._trail(event, position, child, effective=event.effective_date, after=scores,
                     summary=_summary(
                         assessment_id=event.assessment_id, framework_version=event.framework_version,
                         total=profile.total, severe_count=profile.severe_count,
@@ -295,47 +289,47 @@ class AuditView(View):
 
     @handles(Child.AssessmentCorrected)
     def assessment_corrected(self, conn: Connection, event: Child.AssessmentCorrected, position: int) -> None:
-        a = self.t.assessments
         child = event.originator_id
-        current = conn.execute(select(a).where(a.c.assessment_id == event.assessment_id)).one()
+        current = self.rows.assessments.one(conn, event.assessment_id)
+        total_before, effective = current["total"], current["effective_date"]
         scores = dict(event.scores)
-        conn.execute(update(a).where(a.c.assessment_id == event.assessment_id)
-                     .values(scores=scores, total=sum(scores.values()), corrections=current.corrections + 1))
-        self._trail(conn, event, position, child, effective=current.effective_date, before=dict(current.scores),
-                    after=scores, summary=_summary(
-                        assessment_id=event.assessment_id, reason=event.reason, total_before=current.total,
-                        total_after=sum(scores.values())))
+        self.rows.assessments.update(conn, event.assessment_id, scores=scores, total=sum(scores.values()),
+                                     corrections=current["corrections"] + 1)
+        self._trail(event, position, child, effective=effective, after=scores, summary=_summary(
+            assessment_id=event.assessment_id, reason=event.reason, total_before=total_before,
+            total_after=sum(scores.values())))
         self._recompute_needs_change(conn, child)
 
     @handles(Child.PlacementBegan)
     def placement_began(self, conn: Connection, event: Child.PlacementBegan, position: int) -> None:
-        self._trail(conn, event, position, event.originator_id, effective=event.start_date,
-                    placement=event.placement_id,
+        self._trail(event, position, event.originator_id, effective=event.start_date, placement=event.placement_id,
                     summary=_summary(placement_id=event.placement_id, start_date=event.start_date))
 
     @handles(Child.PlacementFinished)
     def placement_finished(self, conn: Connection, event: Child.PlacementFinished, position: int) -> None:
-        self._trail(conn, event, position, event.originator_id, effective=event.end_date,
-                    placement=event.placement_id,
+        self._trail(event, position, event.originator_id, effective=event.end_date, placement=event.placement_id,
                     summary=_summary(placement_id=event.placement_id, end_date=event.end_date))
 
     @handles(Child.Erased)
     def erased(self, conn: Connection, event: Child.Erased, position: int) -> None:
         child = event.originator_id
+        self.rows.children.update(conn, child, erased=True)
+        # The trail is only ever added to, but for this: write what is held, then redact
+        # the rows already in the table (rare, and a whole child's rows at once).
+        self.flush(conn)
         t = self.t.trail
-        conn.execute(update(self.t.children).where(self.t.children.c.child_id == child).values(erased=True))
         for row in conn.execute(select(t.c.position, t.c.summary).where(t.c.child_id == child)).all():
             if any(k in row.summary for k in PERSONAL_FIELDS):
                 redacted = {k: v for k, v in row.summary.items() if k not in PERSONAL_FIELDS}
                 conn.execute(update(t).where(t.c.position == row.position).values(summary={**redacted, "erased": True}))
-        self._trail(conn, event, position, child, summary=_summary(reason=event.reason))
+        self._trail(event, position, child, summary=_summary(reason=event.reason))
 
     # -- referrals ---------------------------------------------------------------------------
 
     @handles(Referral.Raised)
     def referral_raised(self, conn: Connection, event: Referral.Raised, position: int) -> None:
-        conn.execute(insert(self.t.referrals).values(referral_id=event.originator_id, child_id=event.child_id))
-        self._trail(conn, event, position, event.child_id, referral=event.originator_id, summary=_summary(
+        self.rows.referrals.insert(dict(referral_id=event.originator_id, child_id=event.child_id))
+        self._trail(event, position, event.child_id, referral=event.originator_id, summary=_summary(
             referral_id=event.originator_id, assessment_id=event.assessment_id, band=event.band,
             total=sum(event.profile.values()), place_codes=event.place_codes, needed_by=event.needed_by,
             location=event.location))
@@ -356,8 +350,8 @@ class AuditView(View):
 
     @handles(Referral.OfferMade)
     def offer_made(self, conn: Connection, event: Referral.OfferMade, position: int) -> None:
-        conn.execute(insert(self.t.offers).values(offer_id=event.offer_id, referral_id=event.originator_id,
-                                                  provider_id=event.provider_id))
+        self.rows.offers.insert(dict(offer_id=event.offer_id, referral_id=event.originator_id,
+                                     provider_id=event.provider_id))
         self._referral_trail(conn, event, position, offer_id=event.offer_id, provider_id=event.provider_id,
                              home_id=event.home_id, weekly_price=event.weekly_price, start_date=event.start_date)
 
@@ -386,113 +380,69 @@ class AuditView(View):
     @handles(Placement.Started)
     def placement_started(self, conn: Connection, event: Placement.Started, position: int) -> None:
         placement = event.originator_id
-        conn.execute(insert(self.t.placements).values(
+        self.rows.placements.insert(dict(
             placement_id=placement, child_id=event.child_id, provider_id=event.provider_id, home_id=event.home_id,
             place_code=event.place_code, start_date=event.start_date, end_date=None, counted=False))
-        self._trail(conn, event, position, event.child_id, effective=event.start_date, placement=placement,
+        self._trail(event, position, event.child_id, effective=event.start_date, placement=placement,
                     referral=event.referral_id, summary=_summary(
                         placement_id=placement, provider_id=event.provider_id, home_id=event.home_id,
                         place_code=event.place_code, place_provider=event.place_provider,
                         start_date=event.start_date, pricing=event.pricing, weekly_rate=event.weekly_rate,
                         referral_id=event.referral_id, offer_id=event.offer_id))
-        self._resegment(conn, event.child_id)
         self._recompute_needs_change(conn, event.child_id)
 
     @handles(Placement.FeeVaried)
     def placement_fee_varied(self, conn: Connection, event: Placement.FeeVaried, position: int) -> None:
-        child = self._placement_child(conn, event.originator_id)
-        self._trail(conn, event, position, child, effective=event.effective_from, placement=event.originator_id,
+        child = self.rows.placements.one(conn, event.originator_id)["child_id"]
+        self._trail(event, position, child, effective=event.effective_from, placement=event.originator_id,
                     summary=_summary(weekly_rate=event.weekly_rate, effective_from=event.effective_from,
                                      reason=event.reason))
 
     @handles(Placement.Ended)
     def placement_ended(self, conn: Connection, event: Placement.Ended, position: int) -> None:
-        p = self.t.placements
-        child = self._placement_child(conn, event.originator_id)
-        conn.execute(update(p).where(p.c.placement_id == event.originator_id).values(end_date=event.end_date))
-        self._trail(conn, event, position, child, effective=event.end_date, placement=event.originator_id,
+        child = self.rows.placements.update(conn, event.originator_id, end_date=event.end_date)["child_id"]
+        self._trail(event, position, child, effective=event.end_date, placement=event.originator_id,
                     summary=_summary(end_date=event.end_date, reason=event.reason,
                                      reason_place_change=event.reason_place_change))
-        self._resegment(conn, child)
         self._recompute_needs_change(conn, child)
 
     # -- helpers -------------------------------------------------------------------------------
 
-    def _trail(self, conn: Connection, event: Any, position: int, child_id: UUID, *, summary: dict[str, Any],
+    def _trail(self, event: Any, position: int, child_id: UUID, *, summary: Encoded,
                effective: date | None = None, placement: UUID | None = None, referral: UUID | None = None,
-               before: Mapping[str, int] | None = None, after: Mapping[str, int] | None = None) -> None:
-        recorded_on = event.timestamp.astimezone(timezone.utc).date()
-        segment_on = effective or recorded_on
-        if placement is not None:
-            segment = (placement, self._placement_provider(conn, placement))
-        else:
-            segment = self._placement_on(conn, child_id, segment_on)
-        conn.execute(insert(self.t.trail).values(
-            position=position, child_id=child_id, event_type=type(event).__qualname__, label=LABELS[type(event)],
-            actor=event.actor, org=event.org, recorded_at=event.timestamp, recorded_on=recorded_on,
-            effective_date=effective,
-            late=effective is not None and recorded_on > effective + timedelta(days=LATE_AFTER_DAYS),
-            segment_on=segment_on, own_placement=placement is not None, placement_id=segment[0],
-            provider_id=segment[1], referral_id=referral, summary=summary,
-            before=dict(before) if before is not None else None, after=dict(after) if after is not None else None,
-        ))
+               after: Mapping[str, int] | None = None) -> None:
+        # Only what cannot be worked out again when the trail is read (`trail_for_child`
+        # derives the label, lateness, segment and an assessment's "before").
+        self.rows.trail.insert(dict(
+            position=position, child_id=child_id, event_type=type(event).__qualname__, actor=event.actor,
+            org=event.org, recorded_at=event.timestamp, effective_date=effective, placement_id=placement,
+            referral_id=referral, summary=summary, after=Encoded(json.dumps(after)) if after is not None else None))
 
     def _referral_trail(self, conn: Connection, event: Any, position: int, **fields: Any) -> None:
-        r = self.t.referrals
-        child = conn.execute(select(r.c.child_id).where(r.c.referral_id == event.originator_id)).scalar_one()
-        self._trail(conn, event, position, child, referral=event.originator_id, summary=_summary(**fields))
+        child = self.rows.referrals.one(conn, event.originator_id)["child_id"]
+        self._trail(event, position, child, referral=event.originator_id, summary=_summary(**fields))
 
     def _offer_provider(self, conn: Connection, offer_id: UUID) -> UUID | None:
-        o = self.t.offers
-        return conn.execute(select(o.c.provider_id).where(o.c.offer_id == offer_id)).scalar()
-
-    def _placement_child(self, conn: Connection, placement_id: UUID) -> UUID:
-        p = self.t.placements
-        return conn.execute(select(p.c.child_id).where(p.c.placement_id == placement_id)).scalar_one()
-
-    def _placement_provider(self, conn: Connection, placement_id: UUID) -> UUID | None:
-        # None when the Child's record of the placement comes before the Placement's own
-        # event; the placement's Started event fills it in.
-        p = self.t.placements
-        return conn.execute(select(p.c.provider_id).where(p.c.placement_id == placement_id)).scalar()
-
-    def _placement_on(self, conn: Connection, child_id: UUID, on: date) -> tuple[UUID | None, UUID | None]:
-        p = self.t.placements
-        row = conn.execute(select(p.c.placement_id, p.c.provider_id).where(
-            p.c.child_id == child_id, p.c.start_date <= on, or_(p.c.end_date.is_(None), p.c.end_date > on))).first()
-        return (row.placement_id, row.provider_id) if row else (None, None)
-
-    def _resegment(self, conn: Connection, child_id: UUID) -> None:
-        """Put the child's rows under the placements as now known (spans never overlap)."""
-        t, p = self.t.trail, self.t.placements
-        placements = conn.execute(select(p).where(p.c.child_id == child_id)).all()
-        for pl in placements:
-            conn.execute(update(t).where(t.c.child_id == child_id, t.c.own_placement, t.c.placement_id == pl.placement_id)
-                         .values(provider_id=pl.provider_id))
-        conn.execute(update(t).where(t.c.child_id == child_id, ~t.c.own_placement)
-                     .values(placement_id=None, provider_id=None))
-        for pl in placements:
-            within = [t.c.segment_on >= pl.start_date]
-            if pl.end_date is not None:
-                within.append(t.c.segment_on < pl.end_date)
-            conn.execute(update(t).where(t.c.child_id == child_id, ~t.c.own_placement, *within)
-                         .values(placement_id=pl.placement_id, provider_id=pl.provider_id))
+        offer = self.rows.offers.get(conn, offer_id)
+        return offer["provider_id"] if offer is not None else None
 
     def _recompute_needs_change(self, conn: Connection, child_id: UUID) -> None:
-        a, p = self.t.assessments, self.t.placements
-        assessed = [Assessed(r.assessment_id, r.effective_date, dict(r.scores))
-                    for r in conn.execute(select(a.c.assessment_id, a.c.effective_date, a.c.scores)
-                                          .where(a.c.child_id == child_id))]
-        for pl in conn.execute(select(p.c.placement_id, p.c.start_date, p.c.end_date)
-                               .where(p.c.child_id == child_id)).all():
-            change = needs_change(pl.start_date, pl.end_date, assessed)
+        """The needs change under each of the child's placements, from its assessments as
+        the record now stands; only placements whose figures moved are written."""
+        placements = self.rows.placements.where(conn, "child_id", child_id)
+        if not placements:
+            return
+        assessed = sorted((Assessed(r["assessment_id"], r["effective_date"], r["scores"])
+                           for r in self.rows.assessments.where(conn, "child_id", child_id)),
+                          key=lambda x: x.effective_date)
+        for pl in placements:
+            change = needs_change(pl["start_date"], pl["end_date"], assessed)
             if change is None:
                 values: dict[str, Any] = dict(
                     counted=False, baseline_assessment_id=None, baseline_date=None, baseline_total=None,
                     outcome_assessment_id=None, outcome_date=None, outcome_total=None, change_total=None,
                     change_by_domain=None, assessments_between=None, days=None)
-                baseline = [x for x in sorted(assessed, key=lambda x: x.effective_date)
-                            if x.effective_date <= pl.start_date]
+                baseline = [x for x in assessed if x.effective_date <= pl["start_date"]]
                 if baseline:  # show the baseline even before there is anything to compare it with
                     b = baseline[-1]
                     values.update(baseline_assessment_id=b.assessment_id, baseline_date=b.effective_date,
@@ -505,7 +455,8 @@ class AuditView(View):
                     outcome_total=change.outcome.total, change_total=change.change_total,
                     change_by_domain=change.change_by_domain, assessments_between=change.assessments_between,
                     days=change.days)
-            conn.execute(update(p).where(p.c.placement_id == pl.placement_id).values(**values))
+            if any(pl[k] != v for k, v in values.items()):
+                self.rows.placements.update(conn, pl["placement_id"], **values)
 
 
 # ---------------------------------------------------------------------------------------
@@ -577,21 +528,63 @@ def trail_for_child(conn: Connection | Engine, child_id: UUID, as_known_on: date
                     council_id: UUID | None = None) -> list[TrailEntry]:
     """Every event about the child in log order. With `as_known_on`, only what had been
     recorded by the end of that day (UTC): what the record showed then. With `council_id`,
-    nothing unless the child is that council's."""
+    nothing unless the child is that council's.
+
+    An assessment's "before" is the record as it stood when the assessment (or its
+    correction) was recorded: the assessment before it by effective date, as corrected by
+    then; worked out here by replaying the child's assessments in log order."""
     t = T.trail
-    where = [t.c.child_id == child_id]
-    if as_known_on is not None:
-        where.append(t.c.recorded_on <= as_known_on)
     with _connect(conn) as c:
         if not _child_in_council(c, child_id, council_id):
             return []
-        rows = c.execute(select(t).where(*where).order_by(t.c.position)).all()
-    return [TrailEntry(
-        position=r.position, event_type=r.event_type, label=r.label, actor=r.actor, org=r.org,
-        recorded_at=_utc(r.recorded_at), effective_date=r.effective_date, late=r.late, placement_id=r.placement_id,
-        provider_id=r.provider_id, referral_id=r.referral_id, summary=dict(r.summary),
-        changes=_changes(r.before, r.after),
-    ) for r in rows]
+        rows = c.execute(select(t).where(t.c.child_id == child_id).order_by(t.c.position)).all()
+        segments = _Segments(c, child_id)
+    known: dict[str, tuple[date, dict[str, int]]] = {}  # assessment id -> (effective date, scores) so far
+    entries = []
+    for r in rows:
+        recorded_at = _utc(r.recorded_at)
+        recorded_on = recorded_at.date()
+        before: dict[str, int] | None = None
+        if r.event_type in _ASSESSMENT_EVENTS:
+            aid = str(r.summary["assessment_id"])
+            if r.event_type == "Child.AssessmentCorrected":
+                before = known[aid][1] if aid in known else None
+            else:
+                earlier = [k for k in known.values() if k[0] < r.effective_date]
+                before = max(earlier, key=lambda k: k[0])[1] if earlier else None
+            known[aid] = (r.effective_date, dict(r.after))
+        if as_known_on is not None and recorded_on > as_known_on:
+            continue
+        placement_id, provider_id = segments.of(r.placement_id, r.effective_date or recorded_on)
+        entries.append(TrailEntry(
+            position=r.position, event_type=r.event_type, label=_EVENT_LABELS[r.event_type], actor=r.actor,
+            org=r.org, recorded_at=recorded_at, effective_date=r.effective_date,
+            late=r.effective_date is not None and recorded_on > r.effective_date + timedelta(days=LATE_AFTER_DAYS),
+            placement_id=placement_id, provider_id=provider_id, referral_id=r.referral_id, summary=dict(r.summary),
+            changes=_changes(before, r.after)))
+    return entries
+
+
+_EVENT_LABELS = {event_class.__qualname__: label for event_class, label in LABELS.items()}
+_ASSESSMENT_EVENTS = ("Child.NeedsAssessed", "Child.AssessmentCorrected")
+
+
+class _Segments:
+    """Which placement (and provider) a trail row falls under, by the child's placements
+    as now known: the one it is about, or else the one in force on its segment date
+    (placements never overlap)."""
+
+    def __init__(self, c: Connection, child_id: UUID):
+        p = T.placements
+        self.spans = c.execute(select(p.c.placement_id, p.c.provider_id, p.c.start_date, p.c.end_date)
+                               .where(p.c.child_id == child_id)).all()
+        self.providers = {s.placement_id: s.provider_id for s in self.spans}
+
+    def of(self, about: UUID | None, on: date) -> tuple[UUID | None, UUID | None]:
+        if about is not None:  # no provider yet when the Placement's own event is still to come
+            return about, self.providers.get(about)
+        inside = next((s for s in self.spans if s.start_date <= on and (s.end_date is None or on < s.end_date)), None)
+        return (inside.placement_id, inside.provider_id) if inside else (None, None)
 
 
 @dataclass(frozen=True)
@@ -773,9 +766,10 @@ def assessments_for_child(conn: Connection | Engine, child_id: UUID, *,
         if not _child_in_council(c, child_id, council_id):
             return []
         assessed = c.execute(select(a).where(a.c.child_id == child_id).order_by(a.c.effective_date)).all()
-        trail = c.execute(select(t.c.event_type, t.c.actor, t.c.recorded_at, t.c.placement_id, t.c.provider_id,
+        trail = c.execute(select(t.c.event_type, t.c.actor, t.c.recorded_at, t.c.placement_id, t.c.effective_date,
                                  t.c.summary)
                           .where(t.c.child_id == child_id, t.c.event_type.in_(kinds)).order_by(t.c.position)).all()
+        segments = _Segments(c, child_id)
     made: dict[str, Any] = {}
     corrections: dict[str, list[Correction]] = {}
     for row in trail:
@@ -791,6 +785,7 @@ def assessments_for_child(conn: Connection | Engine, child_id: UUID, *,
         key = str(r.assessment_id)
         event = made.get(key)
         details = dict(event.summary) if event is not None else {}
+        placement_id, provider_id = segments.of(event.placement_id, event.effective_date) if event else (None, None)
         records.append(AssessmentRecord(
             assessment_id=r.assessment_id, child_id=r.child_id, effective_date=r.effective_date,
             framework_version=details.get("framework_version", CURRENT_FRAMEWORK.version),
@@ -799,7 +794,5 @@ def assessments_for_child(conn: Connection | Engine, child_id: UUID, *,
             assessor=details.get("assessor", ""), contributors=list(details.get("contributors", [])),
             strengths=list(details.get("strengths", [])), aspirations=list(details.get("aspirations", [])),
             child_voice=details.get("child_voice", ""),
-            placement_id=event.placement_id if event is not None else None,
-            provider_id=event.provider_id if event is not None else None,
-            corrections=corrections.get(key, [])))
+            placement_id=placement_id, provider_id=provider_id, corrections=corrections.get(key, [])))
     return records

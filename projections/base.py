@@ -7,7 +7,10 @@ its queries read, and a View subclass whose handlers write through `self.t` (the
 it was built with: the live ones normally, the fresh ones during a rebuild).
 
 Handlers are registered with `@handles(EventClass, ...)`, and receive the SQLAlchemy
-Connection of the batch's transaction, the event and its position in the log. They must
+Connection of the batch's transaction, the event and its position in the log. A view on
+the hot path of a rebuild names the tables it works on in memory (`worked`: table ->
+columns to look rows up by; `appended`: tables it only adds to); its handlers then go
+through `self.rows` (projections/rows.py), which the runner writes back at each batch's end. They must
 be deterministic functions of the events alone (no clock, no randomness), so that a
 rebuild equals the incremental result. View tables carry no foreign keys to each other:
 a rebuild swaps each table on its own.
@@ -21,6 +24,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.engine import Connection
+
+from projections.rows import WorkingSet
 
 METADATA = MetaData()
 
@@ -51,6 +56,8 @@ class View:
     make_tables: ClassVar[Callable[[MetaData, str], SimpleNamespace]]
     tables: ClassVar[SimpleNamespace]  # the live tables (the module's T)
     _handlers: ClassVar[dict[type, Handler]]
+    worked: ClassVar[dict[str, tuple[str, ...]]] = {}
+    appended: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -62,6 +69,11 @@ class View:
 
     def __init__(self, tables: SimpleNamespace):
         self.t = tables
+        self.rows = WorkingSet(tables, self.worked, self.appended)
+
+    def flush(self, conn: Connection) -> None:
+        """Write the working copies' changes (the runner does at the end of every batch)."""
+        self.rows.flush(conn)
 
     def table_list(self) -> list[Table]:
         return [v for v in vars(self.t).values() if isinstance(v, Table)]

@@ -168,6 +168,7 @@ class ChainView(View):
     name = "chain"
     make_tables = staticmethod(make_tables)
     tables = T
+    appended = ("links",)
 
     def apply_records(self, conn: Connection, records: Sequence[Record]) -> None:
         if not records:
@@ -179,7 +180,8 @@ class ChainView(View):
                 for p, n, d, link in link_records(previous, seq, records)]
         if self.t is not T:
             self._check_against_live(conn, rows)
-        conn.execute(links.insert(), rows)
+        for row in rows:
+            self.rows.links.insert(row)
         due = [r for r in rows if r["seq"] % CHECKPOINT_EVERY == 0]
         if due:
             # The time is when the chain was seen to reach it (not a function of the events:

@@ -45,6 +45,9 @@ from sqlalchemy.engine import Connection, Engine
 from projections.base import METADATA, View, positions
 
 DEFAULT_BATCH = 1000
+# A rebuild keeps its views' working copies (projections/rows.py) from batch to batch up
+# to this many rows (~1 KB each), then writes them out and starts afresh.
+REBUILD_ROWS_HELD = 200_000
 # A rebuild whose shadow tables have not moved for this long was killed: its tables go.
 ABANDONED_AFTER = timedelta(minutes=15)
 
@@ -104,6 +107,7 @@ class ProjectionRunner:
         self.view_classes = list(view_classes)
         self.views = [cls(cls.tables) for cls in self.view_classes]
         self.batch_size = batch_size
+        self.rebuild_rows_held = REBUILD_ROWS_HELD
         self._lock = threading.Lock()
         self._dialect = engine.dialect.name
         record_class = getattr(recorder, "events_record_cls", None)
@@ -255,13 +259,14 @@ class ProjectionRunner:
         apply_records = getattr(view, "apply_records", None)
         if apply_records is not None:  # a raw view: the stored rows as they are, not decoded events
             apply_records(conn, [r for r in batch.records if r[0] > after])
-            return
-        handlers = view._handlers
-        for position, event in batch:
-            if position > after and event is not None:
-                handler = handlers.get(type(event))
-                if handler is not None:
-                    handler(view, conn, event, position)
+        else:
+            handlers = view._handlers
+            for position, event in batch:
+                if position > after and event is not None:
+                    handler = handlers.get(type(event))
+                    if handler is not None:
+                        handler(view, conn, event, position)
+        view.flush(conn)
 
     # -- following the store -----------------------------------------------------------------
 
@@ -336,6 +341,8 @@ class ProjectionRunner:
                         self._apply(view, conn, batch, start)
                     except Exception as error:
                         raise ProjectionFailed(view.name, start, error) from error
+                    finally:  # another worker may write these tables once this commits
+                        view.rows.forget()
                     self._advance(conn, view.name, start, last)
                 reached[view.name] = max(start, last)
         return reached
@@ -420,6 +427,8 @@ class ProjectionRunner:
         self._drop_abandoned(chosen)
         suffix = "_r" + secrets.token_hex(3)
         shadows = [(live, type(live)(type(live).make_tables(MetaData(), suffix))) for live in chosen]
+        for _, shadow in shadows:  # fresh tables only this rebuild writes: a miss is a row not there
+            shadow.rows.set_complete(True)
         markers = [live.name + suffix for live in chosen]
         # The marker rows say a rebuild is filling these tables (and how far it has got).
         self._ensure_rows([v.name for v in chosen] + markers)
@@ -448,6 +457,10 @@ class ProjectionRunner:
                     self._apply(shadow, conn, batch, position)
                 conn.execute(update(positions).where(positions.c.name.in_(markers))
                              .values(position=batch[-1][0], updated_at=_now()))
+            for shadow in shadows:  # written out above: past the cap, read back from now on
+                if shadow.rows.held() > self.rebuild_rows_held:
+                    shadow.rows.forget()
+                    shadow.rows.set_complete(False)
             position = batch[-1][0]
             if progress:
                 progress(position, max(head, position))

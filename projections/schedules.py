@@ -192,6 +192,7 @@ class SchedulesView(View):
     name = "schedules"
     make_tables = staticmethod(make_tables)
     tables = T
+    worked = {"children": ()}  # one for every child: the rest are few
 
     @handles(Council.Registered)
     def council_registered(self, conn: Connection, e: Council.Registered, position: int) -> None:
@@ -221,8 +222,8 @@ class SchedulesView(View):
     @handles(Child.Registered)
     def child_registered(self, conn: Connection, e: Child.Registered, position: int) -> None:
         # The council's own pseudonymous reference: finance matches payments by it.
-        upsert(conn, self.t.children, {"child_id": str(e.originator_id), "council_id": str(e.council_id),
-                                       "reference": e.reference})
+        self.rows.children.put(conn, {"child_id": str(e.originator_id), "council_id": str(e.council_id),
+                                      "reference": e.reference})
 
     @handles(PaymentRun.Calculated)
     def run_calculated(self, conn: Connection, e: PaymentRun.Calculated, position: int) -> None:
