@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -133,9 +134,12 @@ def _supervise(shares: list[list[type[View]]], poll: float, stop: threading.Even
 
 @projections.command("rebuild")
 @click.option("--only", "only", multiple=True, metavar="NAME", help="rebuild only this view (repeatable)")
-def rebuild(only: tuple[str, ...]) -> None:
+@click.option("--workers", type=click.IntRange(1, 32), default=lambda: min(os.cpu_count() or 1, 4),
+              show_default="the processors, up to 4", help="processes to share the views among")
+def rebuild(only: tuple[str, ...], workers: int) -> None:
     """Rebuild read models from the event store: each is filled afresh beside the live one,
-    then swapped in at once, so pages keep working throughout."""
+    then swapped in at once, so pages keep working throughout. The views are shared among
+    `--workers` processes, each reading the store for its own."""
     ledger = open_cli_ledger()
     try:
         runner = ledger.projections
@@ -150,7 +154,7 @@ def rebuild(only: tuple[str, ...]) -> None:
             def advance(position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
-            runner.rebuild(names, progress=advance)
+            runner.rebuild(names, progress=advance, workers=workers)
         reached = runner.positions()
         for name in names:
             click.echo(f"rebuilt {name}: position {reached[name]}")
