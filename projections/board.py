@@ -30,12 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, insert,
-    select, update,
+    BigInteger, Boolean, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, select,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
@@ -156,67 +154,64 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
 T = make_tables(METADATA)
 
 
-def _put(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]) -> None:
-    """Insert, or replace the row with this key (a re-statement of the same date wins)."""
-    where = [table.c[k] == v for k, v in key.items()]
-    if conn.execute(update(table).where(*where).values(**values)).rowcount == 0:
-        conn.execute(insert(table).values(**key, **values))
-
-
 class BoardView(View):
     name = "board"
     make_tables = staticmethod(make_tables)
     tables = T
+    # Every table is worked on in memory (projections/rows.py): a referral's releases are
+    # found by its id when it is released again, its offers when it is awarded.
+    worked = {"referrals": (), "releases": ("referral_id",), "offers": ("referral_id",), "providers": (),
+              "homes": (), "policies": (), "fees": ()}
 
     # -- providers, homes, policies, fees -----------------------------------------------------
 
     @handles(Provider.Registered)
     def provider_registered(self, conn: Connection, event: Provider.Registered, position: int) -> None:
-        conn.execute(insert(self.t.providers).values(provider_id=event.originator_id, ref=event.ref, name=event.name,
-                                                     kind=event.kind, suspended=False))
+        self.rows.providers.insert({"provider_id": event.originator_id, "ref": event.ref, "name": event.name,
+                                    "kind": event.kind, "suspended": False})
 
     @handles(Provider.DetailsChanged)
     def provider_changed(self, conn: Connection, event: Provider.DetailsChanged, position: int) -> None:
-        self._provider(conn, event.originator_id, name=event.name)
+        self.rows.providers.update_if_present(conn, event.originator_id, name=event.name)
 
     @handles(Provider.Suspended)
     def provider_suspended(self, conn: Connection, event: Provider.Suspended, position: int) -> None:
-        self._provider(conn, event.originator_id, suspended=True)
+        self.rows.providers.update_if_present(conn, event.originator_id, suspended=True)
 
     @handles(Provider.Reinstated)
     def provider_reinstated(self, conn: Connection, event: Provider.Reinstated, position: int) -> None:
-        self._provider(conn, event.originator_id, suspended=False)
+        self.rows.providers.update_if_present(conn, event.originator_id, suspended=False)
 
     @handles(Provider.HomeAdded)
     def home_added(self, conn: Connection, event: Provider.HomeAdded, position: int) -> None:
-        conn.execute(insert(self.t.homes).values(
+        self.rows.homes.insert(dict(
             home_id=event.home_id, provider_id=event.originator_id, home_ref=event.home_ref, name=event.name,
             place_codes=list(event.place_codes), places=event.places, capacity=dict(event.capacity),
             location=event.location))
 
     @handles(Provider.CapacityChanged)
     def capacity_changed(self, conn: Connection, event: Provider.CapacityChanged, position: int) -> None:
-        h = self.t.homes
-        conn.execute(update(h).where(h.c.home_id == event.home_id)
-                     .values(places=event.places, capacity=dict(event.capacity)))
+        self.rows.homes.update_if_present(conn, event.home_id, places=event.places, capacity=dict(event.capacity))
+
+    # A re-statement for the same date replaces the entry: the latest word wins.
 
     @handles(Council.BandingPolicyAdopted)
     def policy_adopted(self, conn: Connection, event: Council.BandingPolicyAdopted, position: int) -> None:
-        _put(conn, self.t.policies, {"council_id": event.originator_id, "effective_from": event.effective_from},
-             {"policy": dict(event.policy)})
+        self.rows.policies.put(conn, {"council_id": event.originator_id, "effective_from": event.effective_from,
+                                      "policy": dict(event.policy)})
 
     @handles(FeeSchedule.FeeSet, FeeSchedule.FeeWithdrawn)
     def fee_set(self, conn: Connection, event: FeeSchedule.FeeSet, position: int) -> None:
-        _put(conn, self.t.fees, {"schedule_id": event.originator_id, "place_code": event.place_code,
-                                 "band": event.band, "effective_from": event.effective_from},
-             {"weekly_fee_pence": None if event.weekly_fee is None else _pence(event.weekly_fee)})
+        self.rows.fees.put(conn, {"schedule_id": event.originator_id, "place_code": event.place_code,
+                                  "band": event.band, "effective_from": event.effective_from,
+                                  "weekly_fee_pence": None if event.weekly_fee is None else _pence(event.weekly_fee)})
 
     # -- referrals ---------------------------------------------------------------------------
 
     @handles(Referral.Raised)
     def raised(self, conn: Connection, event: Referral.Raised, position: int) -> None:
         scores = dict(event.profile)
-        conn.execute(insert(self.t.referrals).values(
+        self.rows.referrals.insert(dict(
             referral_id=event.originator_id, council_id=event.council_id, child_id=event.child_id,
             assessment_id=event.assessment_id, framework_version=event.framework_version, scores=scores,
             total=sum(scores.values()), band=event.band, age=event.age, sex=event.sex,
@@ -225,81 +220,69 @@ class BoardView(View):
 
     @handles(Referral.Released)
     def released(self, conn: Connection, event: Referral.Released, position: int) -> None:
-        r, rel = self.t.referrals, self.t.releases
-        first = conn.execute(select(r.c.released_at).where(r.c.referral_id == event.originator_id)).scalar()
-        conn.execute(update(r).where(r.c.referral_id == event.originator_id).values(
-            state="released", offers_close_at=event.offers_close_at, released_at=first or event.timestamp))
-        already = set(conn.execute(select(rel.c.provider_id).where(rel.c.referral_id == event.originator_id)).scalars())
+        referral = self.rows.referrals.get(conn, event.originator_id)
+        if referral is not None:  # released again, to more providers: released_at stays the first release's
+            self.rows.referrals.update(conn, event.originator_id, state="released",
+                                       offers_close_at=event.offers_close_at,
+                                       released_at=referral["released_at"] or event.timestamp)
+        releases = self.rows.releases
+        already = {row["provider_id"] for row in releases.where(conn, "referral_id", event.originator_id)}
         for provider_id in event.provider_ids:
             if provider_id not in already:
-                conn.execute(insert(rel).values(referral_id=event.originator_id, provider_id=provider_id,
-                                                released_at=event.timestamp))
+                releases.insert({"referral_id": event.originator_id, "provider_id": provider_id,
+                                 "released_at": event.timestamp})
 
     @handles(Referral.Viewed)
     def viewed(self, conn: Connection, event: Referral.Viewed, position: int) -> None:
-        self._release(conn, event.originator_id, event.provider_id, viewed_at=event.timestamp)
+        self.rows.releases.update_if_present(conn, (event.originator_id, event.provider_id), viewed_at=event.timestamp)
 
     @handles(Referral.Declined)
     def declined(self, conn: Connection, event: Referral.Declined, position: int) -> None:
-        self._release(conn, event.originator_id, event.provider_id, declined_at=event.timestamp,
-                      decline_reason=event.reason, decline_note=event.note)
+        self.rows.releases.update_if_present(conn, (event.originator_id, event.provider_id),
+                                             declined_at=event.timestamp, decline_reason=event.reason,
+                                             decline_note=event.note)
 
     @handles(Referral.OfferMade)
     def offer_made(self, conn: Connection, event: Referral.OfferMade, position: int) -> None:
-        conn.execute(insert(self.t.offers).values(
+        self.rows.offers.insert(dict(
             offer_id=event.offer_id, referral_id=event.originator_id, provider_id=event.provider_id,
             home_id=event.home_id, weekly_price_pence=_pence(event.weekly_price), start_date=event.start_date,
             how_needs_met=dict(event.how_needs_met), note=event.note, state="live", made_at=event.timestamp))
 
     @handles(Referral.OfferAmended)
     def offer_amended(self, conn: Connection, event: Referral.OfferAmended, position: int) -> None:
-        self._offer(conn, event.offer_id, weekly_price_pence=_pence(event.weekly_price), start_date=event.start_date,
-                    how_needs_met=dict(event.how_needs_met), amended_at=event.timestamp)
+        self.rows.offers.update_if_present(conn, event.offer_id, weekly_price_pence=_pence(event.weekly_price),
+                                           start_date=event.start_date, how_needs_met=dict(event.how_needs_met),
+                                           amended_at=event.timestamp)
 
     @handles(Referral.OfferWithdrawn)
     def offer_withdrawn(self, conn: Connection, event: Referral.OfferWithdrawn, position: int) -> None:
-        self._offer(conn, event.offer_id, state="withdrawn", withdrawn_reason=event.reason)
+        self.rows.offers.update_if_present(conn, event.offer_id, state="withdrawn", withdrawn_reason=event.reason)
 
     @handles(Referral.Awarded)
     def awarded(self, conn: Connection, event: Referral.Awarded, position: int) -> None:
-        o = self.t.offers
-        live = conn.execute(select(o.c.offer_id, o.c.provider_id)
-                            .where(o.c.referral_id == event.originator_id, o.c.state == "live")).all()
-        for offer in live:
-            if offer.offer_id == event.offer_id:
-                self._offer(conn, offer.offer_id, state="accepted")
+        offers = self.rows.offers
+        for offer in offers.where(conn, "referral_id", event.originator_id):
+            if offer["state"] != "live":  # withdrawn ones stay withdrawn
+                continue
+            if offer["offer_id"] == event.offer_id:
+                offers.update(conn, offer["offer_id"], state="accepted")
             else:
-                self._offer(conn, offer.offer_id, state="unsuccessful",
-                            feedback=event.feedback.get(str(offer.provider_id)) or None)
-        self._referral(conn, event.originator_id, state="awarded", awarded_offer_id=event.offer_id,
-                       placement_id=event.placement_id, ended_at=event.timestamp)
+                offers.update(conn, offer["offer_id"], state="unsuccessful",
+                              feedback=event.feedback.get(str(offer["provider_id"])) or None)
+        self.rows.referrals.update_if_present(conn, event.originator_id, state="awarded",
+                                              awarded_offer_id=event.offer_id, placement_id=event.placement_id,
+                                              ended_at=event.timestamp)
 
     @handles(Referral.Withdrawn)
     def withdrawn(self, conn: Connection, event: Referral.Withdrawn, position: int) -> None:
-        self._referral(conn, event.originator_id, state="withdrawn", ended_at=event.timestamp, ended_reason=event.reason)
+        self.rows.referrals.update_if_present(conn, event.originator_id, state="withdrawn", ended_at=event.timestamp,
+                                              ended_reason=event.reason)
 
     @handles(Referral.Closed)
     def closed(self, conn: Connection, event: Referral.Closed, position: int) -> None:
-        self._referral(conn, event.originator_id, state="closed", ended_at=event.timestamp, ended_reason=event.reason)
-
-    # -- helpers -------------------------------------------------------------------------------
-
-    def _provider(self, conn: Connection, provider_id: UUID, **values: Any) -> None:
-        p = self.t.providers
-        conn.execute(update(p).where(p.c.provider_id == provider_id).values(**values))
-
-    def _referral(self, conn: Connection, referral_id: UUID, **values: Any) -> None:
-        r = self.t.referrals
-        conn.execute(update(r).where(r.c.referral_id == referral_id).values(**values))
-
-    def _release(self, conn: Connection, referral_id: UUID, provider_id: UUID, **values: Any) -> None:
-        rel = self.t.releases
-        conn.execute(update(rel).where(rel.c.referral_id == referral_id, rel.c.provider_id == provider_id)
-                     .values(**values))
-
-    def _offer(self, conn: Connection, offer_id: UUID, **values: Any) -> None:
-        o = self.t.offers
-        conn.execute(update(o).where(o.c.offer_id == offer_id).values(**values))
+        self.rows.referrals.update_if_present(conn, event.originator_id, state="closed", ended_at=event.timestamp,
+                                              ended_reason=event.reason)
 
 
 # ---------------------------------------------------------------------------------------

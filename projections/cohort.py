@@ -56,7 +56,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -82,7 +81,8 @@ IN_HOUSE_KIND = "PR1"
 
 def upsert(conn: Connection, table: Table, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
     """Insert rows, or overwrite the non-key columns of rows with the same primary key:
-    applying an event twice leaves the same rows as applying it once."""
+    applying an event twice leaves the same rows as applying it once. (The schedules
+    view's handlers write with it; this module's own work on copies, `View.rows`.)"""
     rows = rows if isinstance(rows, list) else [rows]
     if not rows:
         return
@@ -264,44 +264,52 @@ class CohortView(View):
     name = "cohort"
     make_tables = staticmethod(make_tables)
     tables = T
+    # Every table is worked on in memory (projections/rows.py): a few SQL statements an
+    # event were most of a rebuild's time. Rows are looked up by a child's placements (for
+    # the first start) and assessments, and by a placement's spot rates: a new assessment
+    # or rate is placed among the others, which carry when the next one takes effect.
+    worked = {
+        "councils": (), "providers": (), "children": (), "placements": ("child_id",),
+        "spot_rates": ("placement_id",), "assessments": ("child_id",), "fee_schedules": (),
+    }
+    # Never read or changed here, and keyed by the event's position, so never written twice.
+    appended = ("policies", "score_history", "fees")
 
     # -- councils, providers -------------------------------------------------------------
 
     @handles(Council.Registered)
     def council_registered(self, conn: Connection, e: Council.Registered, position: int) -> None:
-        upsert(conn, self.t.councils, {"council_id": str(e.originator_id), "code": e.code, "name": e.name})
+        # `put`, as the upsert it replaces: applying the event twice leaves the same row.
+        self.rows.councils.put(conn, {"council_id": str(e.originator_id), "code": e.code, "name": e.name})
 
     @handles(Council.Renamed)
     def council_renamed(self, conn: Connection, e: Council.Renamed, position: int) -> None:
-        conn.execute(update(self.t.councils).where(self.t.councils.c.council_id == str(e.originator_id))
-                     .values(name=e.name))
+        self.rows.councils.update_if_present(conn, str(e.originator_id), name=e.name)
 
     @handles(Council.BandingPolicyAdopted)
     def policy_adopted(self, conn: Connection, e: Council.BandingPolicyAdopted, position: int) -> None:
-        upsert(conn, self.t.policies, {
+        self.rows.policies.insert({
             "council_id": str(e.originator_id), "position": position, "effective_from": e.effective_from,
             "policy": json.dumps(e.policy, sort_keys=True), **_recorded(e),
         })
 
     @handles(Provider.Registered)
     def provider_registered(self, conn: Connection, e: Provider.Registered, position: int) -> None:
-        upsert(conn, self.t.providers, {"provider_id": str(e.originator_id), "ref": e.ref, "name": e.name,
-                                        "kind": e.kind, "council_id": ident(e.council_id)})
+        self.rows.providers.put(conn, {"provider_id": str(e.originator_id), "ref": e.ref, "name": e.name,
+                                       "kind": e.kind, "council_id": ident(e.council_id)})
 
     @handles(Provider.DetailsChanged)
     def provider_details_changed(self, conn: Connection, e: Provider.DetailsChanged, position: int) -> None:
-        conn.execute(update(self.t.providers).where(self.t.providers.c.provider_id == str(e.originator_id))
-                     .values(name=e.name))
+        self.rows.providers.update_if_present(conn, str(e.originator_id), name=e.name)
 
     # -- children and assessments ----------------------------------------------------------
 
     @handles(Child.Registered)
     def child_registered(self, conn: Connection, e: Child.Registered, position: int) -> None:
         child = str(e.originator_id)
-        p = self.t.placements.c
         # A placement saved with the registration may have been applied first.
-        first = conn.execute(select(func.min(p.start_date)).where(p.child_id == child)).scalar()
-        upsert(conn, self.t.children, {
+        first = min((p["start_date"] for p in self.rows.placements.where(conn, "child_id", child)), default=None)
+        self.rows.children.put(conn, {
             "child_id": child, "council_id": str(e.council_id), "date_of_birth": e.date_of_birth,
             "sex": e.sex, "ethnicity": e.ethnicity, "disability": e.disability, "ehcp": e.ehcp,
             "excluded": e.excluded, "erased": False, "first_start": first, "recorded_on": e.timestamp.date(),
@@ -309,29 +317,33 @@ class CohortView(View):
 
     @handles(Child.CharacteristicsChanged)
     def characteristics_changed(self, conn: Connection, e: Child.CharacteristicsChanged, position: int) -> None:
-        c = self.t.children.c
-        conn.execute(update(self.t.children).where(c.child_id == str(e.originator_id), c.erased.is_(False))
-                     .values(disability=e.disability, ehcp=e.ehcp, excluded=e.excluded))
+        child = str(e.originator_id)
+        row = self.rows.children.get(conn, child)
+        if row is not None and not row["erased"]:  # an erased record keeps nothing personal
+            self.rows.children.update(conn, child, disability=e.disability, ehcp=e.ehcp, excluded=e.excluded)
 
     @handles(Child.Erased)
     def child_erased(self, conn: Connection, e: Child.Erased, position: int) -> None:
         # The placement and its cost stay in the figures; what could identify the child goes.
-        conn.execute(update(self.t.children).where(self.t.children.c.child_id == str(e.originator_id)).values(
-            erased=True, date_of_birth=None, sex=None, ethnicity=None, disability=None, ehcp=None, excluded=None))
+        self.rows.children.update_if_present(conn, str(e.originator_id), erased=True, date_of_birth=None, sex=None,
+                                             ethnicity=None, disability=None, ehcp=None, excluded=None)
 
     @handles(Child.NeedsAssessed)
     def needs_assessed(self, conn: Connection, e: Child.NeedsAssessed, position: int) -> None:
         child, effective = str(e.originator_id), e.effective_date
-        a = self.t.assessments
+        assessments = self.rows.assessments
         # Registered is this aggregate's first event, so the child's row is already here.
-        council = conn.execute(select(self.t.children.c.council_id)
-                               .where(self.t.children.c.child_id == child)).scalar_one()
-        following = conn.execute(select(func.min(a.c.effective_date))
-                                 .where(a.c.child_id == child, a.c.effective_date > effective)).scalar()
-        conn.execute(update(a).where(a.c.child_id == child, a.c.effective_date < effective,
-                                     or_(a.c.next_effective.is_(None), a.c.next_effective > effective))
-                     .values(next_effective=effective))
-        upsert(conn, a, {
+        council = self.rows.children.one(conn, child)["council_id"]
+        # Assessments arrive in any order: this one runs until the earliest later one, and
+        # ends every earlier one that ran past its date.
+        following = None
+        for other in assessments.where(conn, "child_id", child):
+            other_date, other_next = other["effective_date"], other["next_effective"]
+            if other_date > effective:
+                following = other_date if following is None else min(following, other_date)
+            elif other_date < effective and (other_next is None or other_next > effective):
+                assessments.update(conn, other["assessment_id"], next_effective=effective)
+        assessments.put(conn, {
             "assessment_id": str(e.assessment_id), "child_id": child, "council_id": council,
             "effective_date": effective, "next_effective": following, "framework_version": e.framework_version,
             **_recorded(e), "changed_on": e.timestamp.date(), **_profile_columns(e.scores, e.framework_version),
@@ -339,32 +351,32 @@ class CohortView(View):
 
     @handles(Child.AssessmentCorrected)
     def assessment_corrected(self, conn: Connection, e: Child.AssessmentCorrected, position: int) -> None:
-        a = self.t.assessments
-        old = conn.execute(select(a.c.framework_version, *(a.c[key] for key in DOMAIN_KEYS))
-                           .where(a.c.assessment_id == str(e.assessment_id))).one()
-        upsert(conn, self.t.score_history, {
-            "assessment_id": str(e.assessment_id), "position": position, "superseded_on": e.timestamp.date(),
-            **dict(zip(DOMAIN_KEYS, old[1:])),
+        aid = str(e.assessment_id)
+        old = self.rows.assessments.one(conn, aid)
+        self.rows.score_history.insert({
+            "assessment_id": aid, "position": position, "superseded_on": e.timestamp.date(),
+            **{key: old[key] for key in DOMAIN_KEYS},
         })
-        conn.execute(update(a).where(a.c.assessment_id == str(e.assessment_id)).values(
-            changed_on=e.timestamp.date(), **_profile_columns(e.scores, old[0])))
+        self.rows.assessments.update(conn, aid, changed_on=e.timestamp.date(),
+                                     **_profile_columns(e.scores, old["framework_version"]))
 
     # -- placements -----------------------------------------------------------------------
 
     @handles(Placement.Started)
     def placement_started(self, conn: Connection, e: Placement.Started, position: int) -> None:
         pid, child = str(e.originator_id), str(e.child_id)
-        upsert(conn, self.t.placements, {
+        self.rows.placements.put(conn, {
             "placement_id": pid, "child_id": child, "council_id": str(e.council_id),
             "provider_id": str(e.provider_id), "provider_kind": e.place_provider,
             "in_house": e.place_provider == IN_HOUSE_KIND, "place_code": e.place_code,
             "place_group": place_group(e.place_code), "pricing": e.pricing, "start_date": e.start_date,
             "end_date": None, "started_on": e.timestamp.date(), "end_recorded_on": None,
         })
-        c = self.t.children.c
-        conn.execute(update(self.t.children)
-                     .where(c.child_id == child, or_(c.first_start.is_(None), c.first_start > e.start_date))
-                     .values(first_start=e.start_date))
+        # The child's row may not be here yet (see child_registered): it then takes the
+        # first start from its placements.
+        kid = self.rows.children.get(conn, child)
+        if kid is not None and (kid["first_start"] is None or kid["first_start"] > e.start_date):
+            self.rows.children.update(conn, child, first_start=e.start_date)
         if e.pricing == SPOT and e.weekly_rate is not None:
             self._add_rate(conn, pid, position, e.start_date, e.weekly_rate, e.timestamp.date())
 
@@ -374,38 +386,38 @@ class CohortView(View):
 
     def _add_rate(self, conn: Connection, pid: str, position: int, effective: date, rate: Decimal,
                   recorded_on: date) -> None:
-        r = self.t.spot_rates
-        following = conn.execute(select(func.min(r.c.effective_from))
-                                 .where(r.c.placement_id == pid, r.c.effective_from > effective)).scalar()
-        # Every rate this one now follows (including one for the same day, which it supersedes).
-        conn.execute(update(r).where(r.c.placement_id == pid, r.c.position != position,
-                                     r.c.effective_from <= effective,
-                                     or_(r.c.next_from.is_(None), r.c.next_from > effective))
-                     .values(next_from=effective))
-        upsert(conn, r, {"placement_id": pid, "position": position, "effective_from": effective,
-                         "next_from": following, "weekly_rate_pence": pence(rate), "recorded_on": recorded_on})
+        rates = self.rows.spot_rates
+        following = None
+        for other in rates.where(conn, "placement_id", pid):
+            other_from, other_next = other["effective_from"], other["next_from"]
+            if other_from > effective:
+                following = other_from if following is None else min(following, other_from)
+            # Every rate this one now follows (including one for the same day, which it supersedes).
+            elif other["position"] != position and (other_next is None or other_next > effective):
+                rates.update(conn, (pid, other["position"]), next_from=effective)
+        # Keyed by this event's position: a new row.
+        rates.insert({"placement_id": pid, "position": position, "effective_from": effective,
+                      "next_from": following, "weekly_rate_pence": pence(rate), "recorded_on": recorded_on})
 
     @handles(Placement.Ended)
     def placement_ended(self, conn: Connection, e: Placement.Ended, position: int) -> None:
-        conn.execute(update(self.t.placements).where(self.t.placements.c.placement_id == str(e.originator_id))
-                     .values(end_date=e.end_date, end_recorded_on=e.timestamp.date()))
+        self.rows.placements.update_if_present(conn, str(e.originator_id), end_date=e.end_date,
+                                               end_recorded_on=e.timestamp.date())
 
     # -- fee schedules ----------------------------------------------------------------------
 
     @handles(FeeSchedule.Created)
     def schedule_opened(self, conn: Connection, e: FeeSchedule.Created, position: int) -> None:
-        upsert(conn, self.t.fee_schedules, {"schedule_id": str(e.originator_id), "council_id": str(e.council_id),
-                                            "provider_id": ident(e.provider_id)})
+        self.rows.fee_schedules.put(conn, {"schedule_id": str(e.originator_id), "council_id": str(e.council_id),
+                                           "provider_id": ident(e.provider_id)})
 
     @handles(FeeSchedule.FeeSet, FeeSchedule.FeeWithdrawn)
     def fee_set(self, conn: Connection, e: FeeSchedule.FeeSet, position: int) -> None:
-        s = self.t.fee_schedules
         # Created is this aggregate's first event, so the schedule's row is already here.
-        council, provider = conn.execute(select(s.c.council_id, s.c.provider_id)
-                                         .where(s.c.schedule_id == str(e.originator_id))).one()
-        upsert(conn, self.t.fees, {
-            "schedule_id": str(e.originator_id), "position": position, "council_id": council,
-            "provider_id": provider, "place_code": e.place_code, "band": e.band,
+        schedule = self.rows.fee_schedules.one(conn, str(e.originator_id))
+        self.rows.fees.insert({
+            "schedule_id": str(e.originator_id), "position": position, "council_id": schedule["council_id"],
+            "provider_id": schedule["provider_id"], "place_code": e.place_code, "band": e.band,
             "weekly_fee_pence": pence(e.weekly_fee), "effective_from": e.effective_from, **_recorded(e),
         })
 

@@ -27,8 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, and_, func, insert,
-    select, update,
+    BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text, and_, func, select,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import Uuid
@@ -155,29 +154,33 @@ class InboxView(View):
     name = "inbox"
     make_tables = staticmethod(make_tables)
     tables = T
+    # Every table is worked on in memory (projections/rows.py): a referral's items are found
+    # by its id (a release, an award, its end touch all of them); homes are only ever added.
+    worked = {"referrals": (), "items": ("referral_id",), "councils": ()}
+    appended = ("homes",)
 
     # -- names ---------------------------------------------------------------------------
 
     @handles(Council.Registered)
     def council_registered(self, conn: Connection, event: Council.Registered, position: int) -> None:
-        conn.execute(insert(self.t.councils).values(council_id=event.originator_id, code=event.code, name=event.name))
+        self.rows.councils.insert({"council_id": event.originator_id, "code": event.code, "name": event.name})
 
     @handles(Council.Renamed)
     def council_renamed(self, conn: Connection, event: Council.Renamed, position: int) -> None:
-        conn.execute(update(self.t.councils).where(self.t.councils.c.council_id == event.originator_id)
-                     .values(name=event.name))
+        if self.rows.councils.get(conn, event.originator_id) is not None:  # no row: nothing to rename
+            self.rows.councils.update(conn, event.originator_id, name=event.name)
 
     @handles(Provider.HomeAdded)
     def home_added(self, conn: Connection, event: Provider.HomeAdded, position: int) -> None:
-        conn.execute(insert(self.t.homes).values(home_id=event.home_id, provider_id=event.originator_id,
-                                                 home_ref=event.home_ref, name=event.name))
+        self.rows.homes.insert({"home_id": event.home_id, "provider_id": event.originator_id,
+                                "home_ref": event.home_ref, "name": event.name})
 
     # -- the referral ----------------------------------------------------------------------
 
     @handles(Referral.Raised)
     def raised(self, conn: Connection, event: Referral.Raised, position: int) -> None:
         profile = NeedsProfile(dict(event.profile), event.framework_version)
-        conn.execute(insert(self.t.referrals).values(
+        self.rows.referrals.insert(dict(
             referral_id=event.originator_id, council_id=event.council_id, framework_version=event.framework_version,
             scores=profile.as_dict(), total=profile.total, band=event.band, severe_count=profile.severe_count,
             action_needed_count=profile.action_needed_count,
@@ -188,14 +191,14 @@ class InboxView(View):
 
     @handles(Referral.Released)
     def released(self, conn: Connection, event: Referral.Released, position: int) -> None:
-        r, i = self.t.referrals, self.t.items
-        conn.execute(update(r).where(r.c.referral_id == event.originator_id)
-                     .values(state="released", offers_close_at=event.offers_close_at))
-        already = set(conn.execute(select(i.c.provider_id).where(i.c.referral_id == event.originator_id)).scalars())
+        self._referral(conn, event.originator_id, state="released", offers_close_at=event.offers_close_at)
+        items = self.rows.items
+        # A provider released to again keeps its item (and its place in "newest").
+        already = {row["provider_id"] for row in items.where(conn, "referral_id", event.originator_id)}
         for provider_id in event.provider_ids:
             if provider_id not in already:
-                conn.execute(insert(i).values(provider_id=provider_id, referral_id=event.originator_id, status=NEW,
-                                              released_at=event.timestamp, released_position=position))
+                items.insert({"provider_id": provider_id, "referral_id": event.originator_id, "status": NEW,
+                              "released_at": event.timestamp, "released_position": position})
 
     @handles(Referral.Viewed)
     def viewed(self, conn: Connection, event: Referral.Viewed, position: int) -> None:
@@ -227,17 +230,16 @@ class InboxView(View):
 
     @handles(Referral.Awarded)
     def awarded(self, conn: Connection, event: Referral.Awarded, position: int) -> None:
-        for row in self._items_of(conn, event.originator_id):
+        for row in self.rows.items.where(conn, "referral_id", event.originator_id):
             changes: dict[str, Any] = {}
-            if row.offer_id is not None and row.offer_state == "live":
-                if row.offer_id == event.offer_id:
+            if row["offer_id"] is not None and row["offer_state"] == "live":
+                if row["offer_id"] == event.offer_id:
                     changes["offer_state"] = "accepted"
                 else:
                     changes["offer_state"] = "unsuccessful"
-                    changes["feedback"] = event.feedback.get(str(row.provider_id)) or None
+                    changes["feedback"] = event.feedback.get(str(row["provider_id"])) or None
             self._write(conn, row, changes, referral_state="awarded")
-        conn.execute(update(self.t.referrals).where(self.t.referrals.c.referral_id == event.originator_id)
-                     .values(state="awarded"))
+        self._referral(conn, event.originator_id, state="awarded")
 
     @handles(Referral.Withdrawn)
     def withdrawn(self, conn: Connection, event: Referral.Withdrawn, position: int) -> None:
@@ -249,36 +251,34 @@ class InboxView(View):
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _referral_state(self, conn: Connection, referral_id: UUID) -> str:
-        r = self.t.referrals
-        return conn.execute(select(r.c.state).where(r.c.referral_id == referral_id)).scalar_one()
+    def _referral(self, conn: Connection, referral_id: UUID, **values: Any) -> None:
+        """Change the referral's row, if it has one (the items are changed either way)."""
+        if self.rows.referrals.get(conn, referral_id) is not None:
+            self.rows.referrals.update(conn, referral_id, **values)
 
-    def _items_of(self, conn: Connection, referral_id: UUID) -> list[Any]:
-        i = self.t.items
-        return list(conn.execute(select(i).where(i.c.referral_id == referral_id)))
-
-    def _write(self, conn: Connection, row: Any, changes: dict[str, Any], referral_state: str) -> None:
-        merged = {**row._mapping, **changes}
+    def _write(self, conn: Connection, row: dict[str, Any], changes: dict[str, Any], referral_state: str) -> None:
+        """Apply `changes` to an item (a row from the working copy, left untouched until the
+        update) with the status they make."""
+        merged = {**row, **changes}
         changes["status"] = status_for(referral_state, merged["declined_at"] is not None,
                                        merged["viewed_at"] is not None, merged["offer_state"])
-        i = self.t.items
-        conn.execute(update(i).where(i.c.provider_id == row.provider_id, i.c.referral_id == row.referral_id)
-                     .values(**changes))
+        self.rows.items.update(conn, (row["provider_id"], row["referral_id"]), **changes)
 
     def _change_item(self, conn: Connection, referral_id: UUID, provider_id: UUID, **changes: Any) -> None:
-        i = self.t.items
-        row = conn.execute(select(i).where(i.c.provider_id == provider_id, i.c.referral_id == referral_id)).one()
-        self._write(conn, row, changes, self._referral_state(conn, referral_id))
+        # Both must be there: the referral was released to this provider before it could answer.
+        row = self.rows.items.one(conn, provider_id, referral_id)
+        self._write(conn, row, changes, self.rows.referrals.one(conn, referral_id)["state"])
 
     def _change_offer(self, conn: Connection, referral_id: UUID, offer_id: UUID, **changes: Any) -> None:
-        i = self.t.items
-        row = conn.execute(select(i).where(i.c.referral_id == referral_id, i.c.offer_id == offer_id)).first()
-        if row is not None:
-            self._write(conn, row, changes, self._referral_state(conn, referral_id))
+        # An item shows its provider's latest offer only: an older one's changes are not shown.
+        for row in self.rows.items.where(conn, "referral_id", referral_id):
+            if row["offer_id"] == offer_id:
+                self._write(conn, row, changes, self.rows.referrals.one(conn, referral_id)["state"])
+                return
 
     def _end_referral(self, conn: Connection, referral_id: UUID, state: str) -> None:
-        conn.execute(update(self.t.referrals).where(self.t.referrals.c.referral_id == referral_id).values(state=state))
-        for row in self._items_of(conn, referral_id):
+        self._referral(conn, referral_id, state=state)
+        for row in self.rows.items.where(conn, "referral_id", referral_id):
             self._write(conn, row, {}, state)
 
 

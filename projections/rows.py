@@ -11,8 +11,10 @@ Lifetime (the runner's part; projections/runner.py):
   then forgotten, because another worker may write those tables next.
 - A rebuild fills fresh tables that only it writes, so its copies are *complete* (a key
   not in the copy is not in the table) and are kept from batch to batch: the rebuild
-  reads nothing back. Past `cap` rows held they are flushed and forgotten, and from then
-  on read back as needed, so a rebuild's memory is bounded by the cap, not the store.
+  reads nothing back, and writes each row once, at the end (added rows, which are never
+  read back, go out with every batch). Past a cap of rows held they are written and
+  forgotten, and from then on read back as needed, so a rebuild's memory is bounded by
+  the cap, not the store.
 
 Rules for handlers:
 - A table is either worked on through its `Rows` (or `Appended`) or through SQL, never
@@ -26,11 +28,12 @@ Rules for handlers:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timezone
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import DateTime, Table, and_, bindparam, select
+from sqlalchemy import JSON, DateTime, Table, and_, bindparam, select
 from sqlalchemy.engine import Connection
 
 Key = tuple[Any, ...]
@@ -49,7 +52,22 @@ class Bulk:
 
     def __init__(self, statement: Any):
         self.statement = statement
-        self._compiled: dict[str, tuple[str, list[tuple[str, Any]], bool]] = {}
+        self._compiled: dict[str, tuple[str, Callable[[dict[str, Any]], tuple], list[tuple[int, Any]],
+                                        list[str] | None]] = {}
+
+    def _compile(self, dialect: Any) -> Any:
+        done = self.statement.compile(dialect=dialect)
+        names = list(done.positiontup) if done.positional else list(done.binds)
+        converters = []
+        for i, name in enumerate(names):
+            type_ = done.binds[name].type
+            process = type_._cached_bind_processor(dialect)
+            if process is not None:
+                if isinstance(type_, JSON):  # JSON text a handler encoded already goes as it is
+                    process = _unless_encoded(process)
+                converters.append((i, process))
+        pick = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
+        return done.string, pick, converters, None if done.positional else names
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
@@ -57,19 +75,23 @@ class Bulk:
         dialect = conn.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            done = self.statement.compile(dialect=dialect)
-            names = list(done.positiontup) if done.positional else list(done.binds)
-            binds = [(name, done.binds[name].type._cached_bind_processor(dialect)) for name in names]
-            compiled = self._compiled[dialect.name] = (done.string, binds, bool(done.positional))
-        sql, binds, positional = compiled
-        def value(v: Any, p: Any) -> Any:
-            return v if p is None or v is None or type(v) is Encoded else p(v)
-
-        if positional:
-            params: list[Any] = [tuple(value(row[n], p) for n, p in binds) for row in rows]
-        else:
-            params = [{n: value(row[n], p) for n, p in binds} for row in rows]
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
+        sql, pick, converters, names = compiled
+        params: list[Any] = []
+        for row in rows:
+            values = list(pick(row))
+            for i, process in converters:
+                value = values[i]
+                if value is not None:
+                    values[i] = process(value)
+            params.append(tuple(values) if names is None else dict(zip(names, values)))
         conn.exec_driver_sql(sql, params)
+
+
+def _unless_encoded(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        return value if value.__class__ is Encoded else process(value)
+    return convert
 
 
 class Rows:
@@ -168,6 +190,13 @@ class Rows:
             self._index_add(key, row)
         self._dirty.add(key)
         return row
+
+    def update_if_present(self, conn: Connection, key: Key | Any, **values: Any) -> None:
+        """As an UPDATE by primary key: an event about a row this view never made (or no
+        longer has) changes nothing."""
+        key = key if isinstance(key, tuple) else (key,)
+        if self.get(conn, *key) is not None:
+            self.update(conn, key, **values)
 
     def delete(self, conn: Connection, *key: Any) -> None:
         row = self.get(conn, *key)
@@ -273,9 +302,13 @@ class WorkingSet:
             if isinstance(copy, Rows):
                 copy.complete = complete
 
-    def flush(self, conn: Connection) -> None:
+    def flush(self, conn: Connection, *, appended_only: bool = False) -> None:
+        """Write the changes held; with `appended_only`, only the added rows (a rebuild
+        holds its row changes until the cap or the end, so a row changed in many batches is
+        written once)."""
         for copy in self.copies.values():
-            copy.flush(conn)
+            if not appended_only or isinstance(copy, Appended):
+                copy.flush(conn)
 
     def held(self) -> int:
         return sum(len(copy) for copy in self.copies.values())

@@ -263,7 +263,9 @@ class ProjectionRunner:
         return set().union(*(v._handlers for v in views))
 
     @staticmethod
-    def _apply(view: View, conn: Connection, batch: Batch, after: int) -> None:
+    def _apply(view: View, conn: Connection, batch: Batch, after: int, hold: bool = False) -> None:
+        """Feed the view the batch's events past `after`, then write its working copies
+        (with `hold`, a rebuild's, only the added rows: see projections/rows.py)."""
         apply_records = getattr(view, "apply_records", None)
         if apply_records is not None:  # a raw view: the stored rows as they are, not decoded events
             apply_records(conn, [r for r in batch.records if r[0] > after])
@@ -274,7 +276,7 @@ class ProjectionRunner:
                     handler = handlers.get(type(event))
                     if handler is not None:
                         handler(view, conn, event, position)
-        view.flush(conn)
+        view.rows.flush(conn, appended_only=hold)
 
     # -- following the store -----------------------------------------------------------------
 
@@ -471,16 +473,19 @@ class ProjectionRunner:
             del batch[:]  # let the last batch go before reading the next: one batch in memory
             batch = self._read(position + 1, handled, until=until)
             if not batch:
+                with self._write() as conn:  # the row changes held to the end
+                    for shadow in shadows:
+                        shadow.flush(conn)
                 return
             with self._write() as conn:
                 for shadow in shadows:
-                    self._apply(shadow, conn, batch, position)
+                    self._apply(shadow, conn, batch, position, hold=True)
+                    if shadow.rows.held() > self.rebuild_rows_held:  # write them out, read back from now on
+                        shadow.flush(conn)
+                        shadow.rows.forget()
+                        shadow.rows.set_complete(False)
                 conn.execute(update(positions).where(positions.c.name.in_(markers))
                              .values(position=batch[-1][0], updated_at=_now()))
-            for shadow in shadows:  # written out above: past the cap, read back from now on
-                if shadow.rows.held() > self.rebuild_rows_held:
-                    shadow.rows.forget()
-                    shadow.rows.set_complete(False)
             position = batch[-1][0]
             if progress:
                 progress(position, until)
