@@ -46,18 +46,21 @@ class Encoded(str):
 
 
 class Bulk:
-    """A statement compiled once per dialect and run with executemany straight through the
-    driver, each value put through its column type's bind processor first: the same
-    values SQLAlchemy would send, without its per-row work (most of a flush's time)."""
+    """A statement compiled once per dialect and run straight through the driver, each value
+    put through its column type's bind processor first: the same values SQLAlchemy would
+    send, without its per-row work (most of a flush's time). SQLite takes the rows with
+    executemany, a loop in C; PostgreSQL takes an INSERT's rows by COPY."""
 
     def __init__(self, statement: Any):
         self.statement = statement
-        self._compiled: dict[str, tuple[str, Callable[[dict[str, Any]], tuple], list[tuple[int, Any]],
-                                        list[str] | None]] = {}
+        self._compiled: dict[str, tuple[str, list[str], Callable[[dict[str, Any]], tuple],
+                                        list[tuple[int, Any]]]] = {}
 
     def _compile(self, dialect: Any) -> Any:
-        done = self.statement.compile(dialect=dialect)
-        names = list(done.positiontup) if done.positional else list(done.binds)
+        # Compiled for positional parameters, so a multi-row statement is the row's group repeated.
+        positional = dialect if dialect.positional else type(dialect)(paramstyle="format")
+        done = self.statement.compile(dialect=positional)
+        names = list(done.positiontup)
         converters = []
         for i, name in enumerate(names):
             type_ = done.binds[name].type
@@ -67,7 +70,7 @@ class Bulk:
                     process = _unless_encoded(process)
                 converters.append((i, process))
         pick = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
-        return done.string, pick, converters, None if done.positional else names
+        return done.string, names, pick, converters
 
     def run(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         if not rows:
@@ -76,7 +79,7 @@ class Bulk:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
-        sql, pick, converters, names = compiled
+        sql, names, pick, converters = compiled
         params: list[Any] = []
         for row in rows:
             values = list(pick(row))
@@ -84,8 +87,22 @@ class Bulk:
                 value = values[i]
                 if value is not None:
                     values[i] = process(value)
-            params.append(tuple(values) if names is None else dict(zip(names, values)))
-        conn.exec_driver_sql(sql, params)
+            params.append(values)
+        if dialect.name == "postgresql" and self.statement.is_insert:
+            # COPY: one stream for all the rows (executemany would run a statement a row).
+            table = self.statement.table
+            columns = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
+            if not conn.in_transaction():  # the COPY must be in the caller's transaction, not the driver's own
+                conn.begin()
+            cursor = conn.connection.driver_connection.cursor()
+            try:
+                with cursor.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
+                    for values in params:
+                        copy.write_row(values)
+            finally:
+                cursor.close()
+            return
+        conn.exec_driver_sql(sql, [tuple(p) for p in params])
 
 
 def _unless_encoded(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
