@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import gc
 import json
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     BigInteger,
@@ -69,7 +71,7 @@ from domain.needs import DOMAIN_KEYS, NeedsProfile, PolicyHistory, PolicyVersion
 from domain.payments import BANDED, NO_ASSESSMENT, NO_POLICY, NO_SPOT_RATE, SPOT
 from domain.placements import Placement
 from domain.providers import Provider
-from projections.base import METADATA, View, handles
+from projections.base import METADATA, View, handles, positions
 from projections.sql import connect as _connected, pence, utc as aware
 
 IN_HOUSE_KIND = "PR1"
@@ -144,7 +146,12 @@ def make_tables(metadata: MetaData, suffix: str = "") -> SimpleNamespace:
         Column("erased", Boolean, nullable=False),
         Column("first_start", Date, nullable=True),  # the start of the child's first placement
         Column("recorded_on", Date, nullable=False),
+        # The log position of the last event that changed anything of this child's that
+        # `cohort_as_at` reads (its row, placements, assessments, rates): a kept cohort
+        # is brought up to date by reading again only the children changed since.
+        Column("changed_at", BigInteger, nullable=False),
         Index(f"ix_cohort_children_council{suffix}", "council_id"),
+        Index(f"ix_cohort_children_changed{suffix}", "changed_at"),
     )
     placements = Table(
         f"cohort_placements{suffix}", metadata,
@@ -313,20 +320,28 @@ class CohortView(View):
             "child_id": child, "council_id": str(e.council_id), "date_of_birth": e.date_of_birth,
             "sex": e.sex, "ethnicity": e.ethnicity, "disability": e.disability, "ehcp": e.ehcp,
             "excluded": e.excluded, "erased": False, "first_start": first, "recorded_on": e.timestamp.date(),
+            "changed_at": position,
         })
+
+    def _changed(self, conn: Connection, child: str, position: int) -> None:
+        """Mark the child's cohort row changed at this position (see `changed_at`). A
+        child whose row is still to come is marked by its registration."""
+        self.rows.children.update_if_present(conn, child, changed_at=position)
 
     @handles(Child.CharacteristicsChanged)
     def characteristics_changed(self, conn: Connection, e: Child.CharacteristicsChanged, position: int) -> None:
         child = str(e.originator_id)
         row = self.rows.children.get(conn, child)
         if row is not None and not row["erased"]:  # an erased record keeps nothing personal
-            self.rows.children.update(conn, child, disability=e.disability, ehcp=e.ehcp, excluded=e.excluded)
+            self.rows.children.update(conn, child, disability=e.disability, ehcp=e.ehcp, excluded=e.excluded,
+                                      changed_at=position)
 
     @handles(Child.Erased)
     def child_erased(self, conn: Connection, e: Child.Erased, position: int) -> None:
         # The placement and its cost stay in the figures; what could identify the child goes.
         self.rows.children.update_if_present(conn, str(e.originator_id), erased=True, date_of_birth=None, sex=None,
-                                             ethnicity=None, disability=None, ehcp=None, excluded=None)
+                                             ethnicity=None, disability=None, ehcp=None, excluded=None,
+                                             changed_at=position)
 
     @handles(Child.NeedsAssessed)
     def needs_assessed(self, conn: Connection, e: Child.NeedsAssessed, position: int) -> None:
@@ -348,6 +363,7 @@ class CohortView(View):
             "effective_date": effective, "next_effective": following, "framework_version": e.framework_version,
             **_recorded(e), "changed_on": e.timestamp.date(), **_profile_columns(e.scores, e.framework_version),
         })
+        self._changed(conn, child, position)
 
     @handles(Child.AssessmentCorrected)
     def assessment_corrected(self, conn: Connection, e: Child.AssessmentCorrected, position: int) -> None:
@@ -359,6 +375,7 @@ class CohortView(View):
         })
         self.rows.assessments.update(conn, aid, changed_on=e.timestamp.date(),
                                      **_profile_columns(e.scores, old["framework_version"]))
+        self._changed(conn, old["child_id"], position)
 
     # -- placements -----------------------------------------------------------------------
 
@@ -379,10 +396,14 @@ class CohortView(View):
             self.rows.children.update(conn, child, first_start=e.start_date)
         if e.pricing == SPOT and e.weekly_rate is not None:
             self._add_rate(conn, pid, position, e.start_date, e.weekly_rate, e.timestamp.date())
+        self._changed(conn, child, position)
 
     @handles(Placement.FeeVaried)
     def fee_varied(self, conn: Connection, e: Placement.FeeVaried, position: int) -> None:
         self._add_rate(conn, str(e.originator_id), position, e.effective_from, e.weekly_rate, e.timestamp.date())
+        placement = self.rows.placements.get(conn, str(e.originator_id))
+        if placement is not None:
+            self._changed(conn, placement["child_id"], position)
 
     def _add_rate(self, conn: Connection, pid: str, position: int, effective: date, rate: Decimal,
                   recorded_on: date) -> None:
@@ -401,8 +422,11 @@ class CohortView(View):
 
     @handles(Placement.Ended)
     def placement_ended(self, conn: Connection, e: Placement.Ended, position: int) -> None:
-        self.rows.placements.update_if_present(conn, str(e.originator_id), end_date=e.end_date,
-                                               end_recorded_on=e.timestamp.date())
+        placement = self.rows.placements.get(conn, str(e.originator_id))
+        if placement is not None:
+            self.rows.placements.update(conn, str(e.originator_id), end_date=e.end_date,
+                                        end_recorded_on=e.timestamp.date())
+            self._changed(conn, placement["child_id"], position)
 
     # -- fee schedules ----------------------------------------------------------------------
 
@@ -506,9 +530,84 @@ def cohort_as_at(conn: Connection, council_id: UUID | str | None, as_at: date,
 
     With `as_known_on`, as the record stood at the end of that day: only what had been
     recorded by then counts (placements and their ends, assessments and corrections,
-    spot rates, policies, fees)."""
+    spot rates, policies, fees).
+
+    A cohort once read is kept (per database, a few at a time) and brought up to date on
+    the next call by reading again only the children changed since (`changed_at`); a
+    change of banding policy or fees, which may move anyone, reads it whole again."""
     with _bulk_build():
-        return _cohort(conn, ident(council_id), as_at, as_known_on)
+        return _KEPT.cohort(conn, ident(council_id), as_at, as_known_on)
+
+
+class _Kept(NamedTuple):
+    position: int  # the cohort view's position when it was read
+    fees_at: int  # the last banding policy or fee change by then
+    rows: list[CohortRow]  # by child id
+    by_child: dict[str, CohortRow]
+
+
+class _KeptCohorts:
+    """Cohorts already read, per database (engine), the most recently used first, up to
+    `MAX_ROWS` rows in all. Reading a national cohort whole takes over a second; most
+    changes between two reads touch a handful of children. Safe under threads: the worst
+    a race does is read a cohort twice."""
+
+    MAX_ROWS = 400_000  # ~100 MB of rows at most
+    REREAD_SHARE = 0.2  # past this share of children changed, reading whole is as quick
+
+    def __init__(self) -> None:
+        self._kept: WeakKeyDictionary[Any, OrderedDict[tuple[Any, ...], _Kept]] = WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def cohort(self, conn: Connection, council: str | None, as_at: date, known: date | None) -> list[CohortRow]:
+        position = conn.execute(select(positions.c.position).where(positions.c.name == CohortView.name)).scalar()
+        if position is None:  # no cohort view being kept here: nothing to go by
+            return _cohort(conn, council, as_at, known)
+        fees_at = max(conn.execute(select(func.max(T.policies.c.position))).scalar() or 0,
+                      conn.execute(select(func.max(T.fees.c.position))).scalar() or 0)
+        key = (council, as_at, known)
+        with self._lock:
+            kept = self._kept.setdefault(conn.engine, OrderedDict()).get(key)
+        if kept is not None and (kept.position, kept.fees_at) == (position, fees_at):
+            fresh = kept
+        elif kept is not None and kept.fees_at == fees_at and kept.position < position:
+            fresh = self._bring_up_to_date(conn, kept, council, as_at, known, position)
+        else:
+            fresh = _Kept(position, fees_at, *self._whole(conn, council, as_at, known))
+        self._keep(conn.engine, key, fresh)
+        return list(fresh.rows)  # the caller's own list: the kept one must not change
+
+    @staticmethod
+    def _whole(conn: Connection, council: str | None, as_at: date,
+               known: date | None) -> tuple[list[CohortRow], dict[str, CohortRow]]:
+        rows = _cohort(conn, council, as_at, known)
+        return rows, {r.child_id: r for r in rows}
+
+    def _bring_up_to_date(self, conn: Connection, kept: _Kept, council: str | None, as_at: date,
+                          known: date | None, position: int) -> _Kept:
+        ch = T.children.c
+        changed = list(conn.execute(select(ch.child_id).where(ch.changed_at > kept.position,
+                                                              *_council_filter(ch.council_id, council))).scalars())
+        if len(changed) > max(100, self.REREAD_SHARE * len(kept.rows)):
+            return _Kept(position, kept.fees_at, *self._whole(conn, council, as_at, known))
+        by_child = dict(kept.by_child)
+        for child in changed:
+            by_child.pop(child, None)
+        for first in range(0, len(changed), 500):
+            for row in _cohort(conn, council, as_at, known, changed[first:first + 500]):
+                by_child[row.child_id] = row
+        return _Kept(position, kept.fees_at, [by_child[c] for c in sorted(by_child)], by_child)
+
+    def _keep(self, engine: Any, key: tuple[Any, ...], fresh: _Kept) -> None:
+        with self._lock:
+            kept = self._kept.setdefault(engine, OrderedDict())
+            kept[key] = fresh
+            kept.move_to_end(key, last=False)
+            while len(kept) > 1 and sum(len(k.rows) for k in kept.values()) > self.MAX_ROWS:
+                kept.popitem()
+
+
+_KEPT = _KeptCohorts()
 
 
 @contextmanager
@@ -526,8 +625,11 @@ def _bulk_build() -> Iterator[None]:
         gc.enable()
 
 
-def _cohort(conn: Connection, council: str | None, as_at: date, known: date | None) -> list[CohortRow]:
-    rows = _placed_as_stands(conn, as_at, council) if known is None else _placed_as_known(conn, as_at, known, council)
+def _cohort(conn: Connection, council: str | None, as_at: date, known: date | None,
+            children: list[str] | None = None) -> list[CohortRow]:
+    """The cohort read afresh: of every child, or only of `children` (up to 500)."""
+    rows = (_placed_as_stands(conn, as_at, council, children) if known is None
+            else _placed_as_known(conn, as_at, known, council, children))
     by_child = {r[0]: r for r in rows}
     if len(by_child) < len(rows):
         # One row per child. The domain never lets two placements overlap; as known on an
@@ -615,7 +717,7 @@ def _fetch(conn: Connection, stmt: Any) -> list[tuple[Any, ...]]:
     the bulk read of a national cohort, making SQLAlchemy Row objects costs as much as the
     query itself. On SQLite dates then come back as ISO text and booleans as 0/1: the
     caller reads them."""
-    compiled = stmt.compile(dialect=conn.dialect)
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     if conn.dialect.name == "sqlite":
         params: Any = tuple(_sqlite_param(compiled.params[name]) for name in compiled.positiontup or ())
     else:
@@ -640,11 +742,15 @@ def _council_filter(column: Any, council: str | None) -> list[Any]:
     return [] if council is None else [column == council]
 
 
-def _in_placement(as_at: date, known: date | None, council: str | None, placements: Any = None) -> list[Any]:
-    """The conditions on a placement for its child to be in it on the night of `as_at`."""
+def _in_placement(as_at: date, known: date | None, council: str | None, placements: Any = None,
+                  children: list[str] | None = None) -> list[Any]:
+    """The conditions on a placement for its child (one of `children`, if given) to be in it
+    on the night of `as_at`."""
     p = (T.placements if placements is None else placements).c
     still_open = [p.end_date.is_(None), p.end_date > as_at]
     conds = [p.start_date <= as_at, *_council_filter(p.council_id, council)]
+    if children is not None:
+        conds.append(p.child_id.in_(children))
     if known is not None:
         still_open.append(p.end_recorded_on > known)  # its end was not yet known
         conds.append(p.started_on <= known)
@@ -658,7 +764,8 @@ def _placement_columns() -> list[Any]:
             ch.first_start]
 
 
-def _placed_as_stands(conn: Connection, as_at: date, council: str | None) -> list[tuple[Any, ...]]:
+def _placed_as_stands(conn: Connection, as_at: date, council: str | None,
+                      children: list[str] | None = None) -> list[tuple[Any, ...]]:
     """One query: each placement in force on `as_at` with its child, the assessment whose
     range [effective, next) holds the night and, for a spot placement, the rate whose range
     holds it. Every join follows an index from the placement, so the cost grows with the
@@ -674,20 +781,21 @@ def _placed_as_stands(conn: Connection, as_at: date, council: str | None) -> lis
     )
     return _fetch(conn, select(*_placement_columns(), a.assessment_id, a.effective_date, a.scores, a.total,
                                a.severe_count, a.action_needed_count, r.weekly_rate_pence)
-                  .select_from(joined).where(*_in_placement(as_at, None, council)))
+                  .select_from(joined).where(*_in_placement(as_at, None, council, children=children)))
 
 
-def _placed_as_known(conn: Connection, as_at: date, known: date, council: str | None) -> list[tuple[Any, ...]]:
+def _placed_as_known(conn: Connection, as_at: date, known: date, council: str | None,
+                     children: list[str] | None = None) -> list[tuple[Any, ...]]:
     """As `_placed_as_stands`, as the record stood at the end of `known`: the stored ranges
     reflect what is known now, so the assessment and rate in force are found afresh among
     the rows recorded by then."""
     p, ch = T.placements.c, T.children.c
-    current = _in_placement(as_at, known, council)
+    current = _in_placement(as_at, known, council, children=children)
     placed = _fetch(conn, select(*_placement_columns())
                     .select_from(T.placements.outerjoin(T.children, ch.child_id == p.child_id)).where(*current))
     # The same conditions on an alias, so the subqueries never correlate with an outer placements.
     q = T.placements.alias("current_placements")
-    in_force = _in_placement(as_at, known, council, q)
+    in_force = _in_placement(as_at, known, council, q, children)
     children = select(q.c.child_id).where(*in_force)
     first_starts = dict(conn.execute(
         select(p.child_id, func.min(p.start_date))

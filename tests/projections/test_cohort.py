@@ -22,7 +22,8 @@ from domain.payments import (
     RateFact,
     weekly_rate_on,
 )
-from projections.cohort import CohortView, cohort_as_at, council_by_code
+from projections import cohort as cohort_module
+from projections.cohort import CohortView, _cohort, cohort_as_at, council_by_code
 from projections.runner import table_rows
 
 D = date.fromisoformat
@@ -343,3 +344,49 @@ def test_a_rebuild_equals_the_incremental_cohort(ledger, norfolk):
     assert {t.name: table_rows(ledger.engine, t) for t in tables} == before
     with ledger.engine.connect() as conn:
         assert [r.weekly_rate for r in cohort_as_at(conn, council, D("2024-11-10"))] == [Decimal("1240.00")]
+
+
+def test_a_kept_cohort_brought_up_to_date_equals_one_read_afresh(ledger, norfolk, monkeypatch):
+    """cohort_as_at keeps what it read and, after a change, reads again only the children
+    changed since; a fee or policy change reads it whole. Each step compares with the
+    cohort read afresh, on the night and as known on an earlier day."""
+    app, council = norfolk["app"], norfolk["council"]
+    kids = [b.registered_child(app, council, f"K{i}") for i in range(6)]
+    placements = [b.spot_placement(app, kid, norfolk["birch"], D("2024-06-03"), f"{900 + i}.00")
+                  for i, kid in enumerate(kids[:4])]
+    first = b.assess(app, kids[0], D("2024-05-01"), b.needs(severe=1), recorded=D("2024-05-02"))
+    b.assess(app, kids[5], D("2024-05-01"), b.needs(), recorded=D("2024-05-02"))  # banded "standard"
+
+    def same_as_afresh() -> None:
+        ledger.settle()
+        for known in (None, D("2025-02-15")):
+            with ledger.engine.connect() as conn:
+                kept = cohort_as_at(conn, council, D("2025-02-10"), known)
+                afresh = _cohort(conn, str(council), D("2025-02-10"), known)
+            assert kept == afresh
+
+    wholes: list[date | None] = []
+    read_whole = cohort_module._KEPT._whole
+    monkeypatch.setattr(cohort_module._KEPT, "_whole",
+                        lambda conn, council, as_at, known: wholes.append(known) or read_whole(conn, council, as_at, known))
+    same_as_afresh()  # read whole, then kept
+    steps = [
+        lambda: b.assess(app, kids[1], D("2024-09-01"), b.needs(moderate=3), recorded=D("2024-09-02")),
+        lambda: b.correct_assessment(app, kids[0], first, b.needs(severe=2), recorded=D("2025-02-01")),
+        lambda: b.vary_spot_rate(app, placements[2], "1500.00", D("2024-12-01")),
+        lambda: b.end_placement(app, placements[3], D("2025-01-31"), recorded=D("2025-02-20")),
+        lambda: b.spot_placement(app, kids[4], norfolk["acorn"], D("2024-10-01"), "800.00"),
+        lambda: b.past_placement(app, kids[5], norfolk["in_house"], D("2024-11-04")),
+        lambda: app.change_child_characteristics(kids[2], True, True, False, b.SYSTEM),
+        lambda: app.erase_child(kids[1], "Right to erasure request", b.SYSTEM),
+        lambda: b.set_fee(app, council, "U4", "standard", "410.00", D("2024-04-01"), recorded=D("2025-01-10")),
+    ]
+    for step in steps:
+        with ledger.engine.connect() as conn:
+            before = cohort_as_at(conn, council, D("2025-02-10"))
+        step()
+        same_as_afresh()
+        with ledger.engine.connect() as conn:
+            assert cohort_as_at(conn, council, D("2025-02-10")) != before  # each step moves the cohort
+    # Whole: each date's first read, and both again after the fee change; the rest patched.
+    assert wholes == [None, D("2025-02-15"), None, D("2025-02-15")]
