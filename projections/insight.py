@@ -23,13 +23,14 @@ Where a figure has nothing to be computed over (no children, no spend) it is Non
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from itertools import chain
+from operator import mul
 from typing import Any
 from uuid import UUID
 
@@ -99,17 +100,20 @@ def mean(values: Sequence[int]) -> float | None:
 def pearson_r(pairs: Iterable[tuple[int, Decimal]]) -> float | None:
     """Pearson's r between whole numbers and money amounts; None with fewer than two pairs
     or when either has no variance."""
-    n = sx = sy = sxx = syy = sxy = 0
-    for x, amount in pairs:
-        y = int(amount * 100)  # pence: r does not depend on the unit
-        n += 1
-        sx += x
-        sy += y
-        sxx += x * x
-        syy += y * y
-        sxy += x * y
+    pairs = list(pairs)
+    return _pearson_r([x for x, _ in pairs], [amount for _, amount in pairs])
+
+
+def _pearson_r(xs: Sequence[int], amounts: Sequence[Decimal]) -> float | None:
+    """`pearson_r` of the pairs (xs[i], amounts[i]). Each sum is taken in C over the whole
+    column (`sum(map(mul, ...))`), in exact integers as a loop pair by pair would add
+    them: a national cohort's 80,000 pairs in milliseconds."""
+    ys = _pence(amounts)  # pence: r does not depend on the unit
+    n = len(xs)
     if n < 2:
         return None
+    sx, sy = sum(xs), sum(ys)
+    sxx, syy, sxy = sum(map(mul, xs, xs)), sum(map(mul, ys, ys)), sum(map(mul, xs, ys))
     vx, vy = n * sxx - sx * sx, n * syy - sy * sy
     if vx == 0 or vy == 0:
         return None
@@ -117,6 +121,14 @@ def pearson_r(pairs: Iterable[tuple[int, Decimal]]) -> float | None:
         ctx.prec = 50
         r = Decimal(n * sxy - sx * sy) / (Decimal(vx) * Decimal(vy)).sqrt()
     return max(-1.0, min(1.0, float(r)))
+
+
+def _pence(amounts: Sequence[Decimal]) -> list[int]:
+    """int(amount * 100) of each amount, worked out once for each different amount (a
+    cohort has a few thousand rates and tens of thousands of placements). Equal amounts
+    give equal pence, however many places they are written to."""
+    pence = {amount: int(amount * 100) for amount in set(amounts)}
+    return list(map(pence.__getitem__, amounts))
 
 
 def suppress(count: int | None, threshold: int = SMALL_NUMBER) -> int | None:
@@ -140,16 +152,93 @@ def hidden_cells(counts: Mapping[Any, int | None], threshold: int = SMALL_NUMBER
 
 
 # ---------------------------------------------------------------------------------------
+# The cohort's weekly costs, ranked once
+
+
+@dataclass(frozen=True)
+class CostLadder:
+    """The placements' weekly costs from the costliest down, as rungs: each different
+    amount, with how many placements cost it. The spend shares, the Lorenz curve, the cap
+    what-if and the cost thresholds all read it, so a cohort's costs are ranked once.
+
+    Sums read off it are exactly `sum(...)` over the costs sorted costliest first, down to
+    the Decimal's exponent: when every cost is in whole pence or coarser (money always is),
+    equal amounts are interchangeable and a national cohort's 80,000 costs fall into a few
+    thousand rungs, found by counting (C) instead of sorting; otherwise every placement is
+    its own rung, in the order a stable sort gives."""
+
+    rungs: tuple[tuple[Decimal, int], ...]
+    total: Decimal
+    placements: int
+
+    @classmethod
+    def of(cls, rows: Sequence[CohortRow]) -> CostLadder:
+        costs = [r.weekly_cost for r in rows]
+        total = sum(costs, ZERO)
+        if total.as_tuple().exponent == ZERO.as_tuple().exponent:  # no cost finer than a penny (ZERO's places)
+            rungs = tuple(sorted(Counter(costs).items(), reverse=True))
+        else:
+            rungs = tuple((cost, 1) for cost in sorted(costs, reverse=True))
+        return cls(rungs, total, len(costs))
+
+    def costliest(self, counts: Iterable[int]) -> dict[int, Decimal]:
+        """count -> the weekly spend on that many of the costliest placements (all of them
+        when count is more), every count in one walk down the ladder."""
+        found: dict[int, Decimal] = {}
+        spend, taken, rungs, i = ZERO, 0, self.rungs, 0
+        for count in sorted(set(counts)):
+            while i < len(rungs) and taken + rungs[i][1] <= count:
+                amount, n = rungs[i]
+                spend += amount * n
+                taken += n
+                i += 1
+            # Part of the next rung (never when each placement is its own rung).
+            found[count] = spend + rungs[i][0] * (count - taken) if taken < count and i < len(rungs) else spend
+        return found
+
+    def shares_top(self, percents: Iterable[int]) -> dict[int, float | None]:
+        """`spend_shares_top`."""
+        cuts = {k: top_count(k, self.placements) for k in percents}
+        spend = self.costliest(cuts.values())
+        return {k: ratio(spend[cut], self.total) for k, cut in cuts.items()}
+
+    def concentration(self, steps: int) -> list[tuple[float, float]]:
+        """`spend_concentration`: the spend on the k cheapest placements is the total less
+        the spend on the others, the costliest."""
+        n, total = self.placements, self.total
+        if n == 0 or total == 0:
+            return []
+        counts = range(n + 1) if n <= steps else sorted({-(-i * n // steps) for i in range(steps + 1)})
+        costliest = self.costliest(n - k for k in counts)
+        return [(ratio(k, n), ratio(total - costliest[n - k], total)) for k in counts]  # type: ignore[misc]
+
+    def above(self, cap: Decimal) -> tuple[int, Decimal]:
+        """How many placements cost more than `cap` a week, and by how much in all."""
+        count, excess = 0, ZERO
+        for amount, n in self.rungs:
+            if amount <= cap:
+                break
+            count += n
+            excess += (amount - cap) * n
+        return count, excess
+
+    def count_under(self, threshold: Decimal) -> int:
+        """How many placements cost less than `threshold` a week."""
+        return sum(n for amount, n in self.rungs if amount < threshold)
+
+
+# ---------------------------------------------------------------------------------------
 # The contract's figures, one function each
 
 
 def weekly_spend(rows: Sequence[CohortRow]) -> Decimal:
-    return sum((r.weekly_cost for r in rows), ZERO)
+    return sum([r.weekly_cost for r in rows], ZERO)
 
 
 def need_cost_correlation(rows: Sequence[CohortRow]) -> float | None:
     """Pearson's r between total need and weekly rate, over the children with an assessment."""
-    return pearson_r((r.total_need, r.weekly_cost) for r in rows if r.total_need is not None)
+    assessed = [r for r in rows if r.total_need is not None]
+    return _pearson_r([r.total_need for r in assessed], [r.weekly_cost for r in assessed])
 
 
 def top_count(percent: int, placements: int) -> int:
@@ -162,9 +251,7 @@ def spend_shares_top(rows: Sequence[CohortRow], percents: Iterable[int] = TOP_PE
     """For each K, the share of weekly spend taken by the ceil(K% x placements) placements
     with the highest weekly rates. Ties at the cut do not matter: tied rates add the same
     whichever is taken. None when there is no spend."""
-    costs = sorted((r.weekly_cost for r in rows), reverse=True)
-    total = sum(costs, ZERO)
-    return {k: ratio(sum(costs[:top_count(k, len(costs))], ZERO), total) for k in percents}
+    return CostLadder.of(rows).shares_top(percents)
 
 
 def spend_share_top(rows: Sequence[CohortRow], percent: int) -> float | None:
@@ -184,10 +271,7 @@ class GroupStats:
 
     @classmethod
     def of(cls, rows: Sequence[CohortRow]) -> GroupStats:
-        totals = [r.total_need for r in rows if r.total_need is not None]
-        spend = weekly_spend(rows)
-        return cls(children=len(rows), assessed=len(totals), avg_total_need=mean(totals),
-                   avg_weekly_cost=mean_money(spend, len(rows)), weekly_spend=spend)
+        return Tally.of(rows).stats()
 
     def suppressed(self, threshold: int = SMALL_NUMBER) -> GroupStats:
         """As it may be shown: a group of fewer than five children shows no count and no
@@ -207,18 +291,23 @@ def group_stats(rows: Iterable[CohortRow], key: Callable[[CohortRow], Hashable],
                 order: Sequence[Hashable] = ()) -> dict[Any, GroupStats]:
     """Rows grouped by `key`; every name in `order` is present (an empty group has
     children 0 and no averages), then any other groups met, in sorted order."""
-    groups: dict[Any, list[CohortRow]] = defaultdict(list)
-    for r in rows:
-        groups[key(r)].append(r)
-    names = list(order) + sorted((g for g in groups if g not in order), key=lambda g: (g is None, str(g)))
-    return {name: GroupStats.of(groups.get(name, [])) for name in names}
+    return roll_up(tallies(rows, key), _same, order)
+
+
+def _same(key: Any) -> Any:
+    return key
 
 
 def partition(rows: Iterable[CohortRow], key: Callable[[CohortRow], Hashable]) -> dict[Any, list[CohortRow]]:
     """Rows grouped by `key`, in the order the groups are met."""
-    groups: dict[Any, list[CohortRow]] = defaultdict(list)
+    groups: dict[Any, list[CohortRow]] = {}
     for r in rows:
-        groups[key(r)].append(r)
+        k = key(r)
+        group = groups.get(k)
+        if group is None:
+            groups[k] = [r]
+        else:
+            group.append(r)
     return groups
 
 
@@ -254,21 +343,39 @@ def tallies(rows: Iterable[CohortRow], key: Callable[[CohortRow], Hashable]) -> 
     return {k: Tally.of(group) for k, group in partition(rows, key).items()}
 
 
+def combine(found: Mapping[Any, Tally], to: Callable[[Any], Hashable]) -> dict[Any, Tally]:
+    """Tallies summed into coarser groups (`to` maps a fine key to its group), in the order
+    the groups are met. Each group's sums are kept as plain numbers until the end: a fine
+    grouping of a national cohort has thousands of tallies."""
+    sums: dict[Any, list[Any]] = {}
+    for k, tally in found.items():
+        group = to(k)
+        s = sums.get(group)
+        if s is None:
+            s = sums[group] = [0, 0, 0, ZERO]  # Tally()'s: the spend is summed from ZERO as Tally.__add__ would
+        s[0] += tally.children
+        s[1] += tally.assessed
+        s[2] += tally.need
+        s[3] += tally.spend
+    return {group: Tally(*s) for group, s in sums.items()}
+
+
 def roll_up(found: Mapping[Any, Tally], to: Callable[[Any], Hashable],
             order: Sequence[Hashable] = ()) -> dict[Any, GroupStats]:
     """Tallies summed into coarser groups (`to` maps a fine key to its group), as
     `group_stats` orders them: every name in `order`, then the others met, sorted."""
-    summed: dict[Any, Tally] = {}
-    for k, tally in found.items():
-        group = to(k)
-        summed[group] = summed.get(group, Tally()) + tally
+    summed = combine(found, to)
     names = list(order) + sorted((g for g in summed if g not in order), key=lambda g: (g is None, str(g)))
     return {name: summed.get(name, Tally()).stats() for name in names}
 
 
 def by_place_group(rows: Sequence[CohortRow]) -> dict[str, GroupStats]:
     """Fostering, residential, supported, with family, other (domain.codes.place_group)."""
-    return group_stats(rows, lambda r: r.place_group, PLACE_GROUP_NAMES)
+    return group_stats(rows, _place_group, PLACE_GROUP_NAMES)
+
+
+def _place_group(row: CohortRow) -> str:
+    return row.place_group
 
 
 def residential_without_severe_need(rows: Sequence[CohortRow]) -> dict[str, Any]:
@@ -282,25 +389,35 @@ def residential_without_severe_need(rows: Sequence[CohortRow]) -> dict[str, Any]
 
 def cap_what_if(rows: Sequence[CohortRow], cap: Decimal = CAP) -> dict[str, Any]:
     """Placements above a weekly cap, and what capping them would save a week and a year."""
-    above = [r.weekly_cost for r in rows if r.weekly_cost > cap]
-    saving = sum((cost - cap for cost in above), ZERO)
-    return {"cap": money(cap), "placements_above": len(above), "weekly_saving": money(saving),
+    return _cap_what_if(CostLadder.of(rows), cap)
+
+
+def _cap_what_if(costs: CostLadder, cap: Decimal) -> dict[str, Any]:
+    placements, saving = costs.above(cap)
+    return {"cap": money(cap), "placements_above": placements, "weekly_saving": money(saving),
             "annual_saving": money(saving * WEEKS_IN_YEAR)}
 
 
 def contract_figures(rows: Sequence[CohortRow]) -> dict[str, Any]:
     """CONTRACT.md's Insight JSON over a cohort, key for key."""
+    return contract_figures_from(rows, CostLadder.of(rows), by_place_group(rows))
+
+
+def contract_figures_from(rows: Sequence[CohortRow], costs: CostLadder,
+                          place_groups: Mapping[str, GroupStats]) -> dict[str, Any]:
+    """`contract_figures`, given the cohort's `CostLadder` and `by_place_group` (the
+    dashboard works them out once for its own tables too)."""
     figures: dict[str, Any] = {
         "children": len({r.child_id for r in rows}),
         "placements": len(rows),
-        "weekly_spend": money(weekly_spend(rows)),
+        "weekly_spend": money(costs.total),
         "pearson_r_need_cost": need_cost_correlation(rows),
     }
-    for percent, share in spend_shares_top(rows, TOP_PERCENTAGES).items():
+    for percent, share in costs.shares_top(TOP_PERCENTAGES).items():
         figures[f"spend_share_top_{percent}pct"] = share
-    figures["by_place_group"] = {name: stats.as_json() for name, stats in by_place_group(rows).items()}
+    figures["by_place_group"] = {name: stats.as_json() for name, stats in place_groups.items()}
     figures["residential_without_severe_need"] = residential_without_severe_need(rows)
-    figures["cap_what_if"] = cap_what_if(rows)
+    figures["cap_what_if"] = _cap_what_if(costs, CAP)
     return figures
 
 
@@ -321,15 +438,7 @@ def spend_concentration(rows: Sequence[CohortRow], steps: int = 100) -> list[tup
     placements from the cheapest up, from (0, 0) to (1, 1). With more placements than
     `steps`, one point at each 1/steps of placements; otherwise one per placement. Empty
     when there is no spend."""
-    costs = sorted(r.weekly_cost for r in rows)
-    n, total = len(costs), sum(costs, ZERO)
-    if n == 0 or total == 0:
-        return []
-    cumulative = [ZERO]
-    for cost in costs:
-        cumulative.append(cumulative[-1] + cost)
-    counts = range(n + 1) if n <= steps else sorted({-(-i * n // steps) for i in range(steps + 1)})
-    return [(ratio(k, n), ratio(cumulative[k], total)) for k in counts]  # type: ignore[misc]
+    return CostLadder.of(rows).concentration(steps)
 
 
 @dataclass(frozen=True)
@@ -360,43 +469,70 @@ class DomainPrevalence:
         return ratio(getattr(self, of.value), self.assessed)
 
 
-def _score_counts(rows: Sequence[CohortRow]) -> tuple[int, list[list[int]]]:
+@dataclass(frozen=True)
+class ScoreCounts:
     """How many children are assessed, and for each domain (DOMAIN_KEYS order) how many
-    scored 0, 1, ... 10. The scores are packed one byte each and counted a domain at a time
-    in C (`bytes.count` on a strided slice): a national cohort in milliseconds, where a
-    Python loop over 82,000 x 13 scores takes a large part of a second."""
-    assessed = [r.scores for r in rows if r.scores is not None]
-    packed = bytes(chain.from_iterable(assessed))
-    width = len(DOMAIN_KEYS)
-    return len(assessed), [[packed[i::width].count(score) for score in range(MAX_SCORE + 1)] for i in range(width)]
+    scored 0, 1, ... 10. Counts add up, so the counts of a cohort's parts (by time in
+    care, say) sum to the whole cohort's without counting it again."""
+
+    assessed: int
+    by_domain: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def of(cls, rows: Iterable[CohortRow]) -> ScoreCounts:
+        """The scores are packed one byte each and counted a domain at a time in C
+        (`bytes.count` on a strided slice, taken once for each domain): a national cohort
+        in milliseconds, where a Python loop over 82,000 x 13 scores takes a large part of
+        a second."""
+        assessed = [r.scores for r in rows if r.scores is not None]
+        packed = bytes(chain.from_iterable(assessed))
+        width = len(DOMAIN_KEYS)
+        return cls(len(assessed), tuple(tuple(column.count(score) for score in range(MAX_SCORE + 1))
+                                        for column in (packed[i::width] for i in range(width))))
+
+    def __add__(self, other: ScoreCounts) -> ScoreCounts:
+        return ScoreCounts(self.assessed + other.assessed,
+                           tuple(tuple(map(sum, zip(mine, theirs))) for mine, theirs in zip(self.by_domain, other.by_domain)))
+
+    def prevalence(self) -> dict[str, DomainPrevalence]:
+        """`prevalence` of the children counted."""
+        assessed = self.assessed
+        found: dict[str, DomainPrevalence] = {}
+        for key, by_score in zip(DOMAIN_KEYS, self.by_domain):
+            by_level = dict.fromkeys(Level, 0)
+            for score, n in enumerate(by_score):
+                by_level[level(score)] += n
+            found[key] = DomainPrevalence(
+                assessed=assessed, none=by_level[Level.NONE], minor=by_level[Level.MINOR],
+                moderate=by_level[Level.MODERATE], severe=by_level[Level.SEVERE],
+                average=ratio(sum(score * n for score, n in enumerate(by_score)), assessed),
+            )
+        return found
+
+    def averages(self) -> dict[str, float | None]:
+        """`domain_averages` of the children counted."""
+        return {key: ratio(sum(score * n for score, n in enumerate(by_score)), self.assessed)
+                for key, by_score in zip(DOMAIN_KEYS, self.by_domain)}
 
 
 def prevalence(rows: Sequence[CohortRow]) -> dict[str, DomainPrevalence]:
     """Per domain (DOMAIN_KEYS order): the level mix and prevalence over assessed children."""
-    assessed, counts = _score_counts(rows)
-    found: dict[str, DomainPrevalence] = {}
-    for key, by_score in zip(DOMAIN_KEYS, counts):
-        by_level = dict.fromkeys(Level, 0)
-        for score, n in enumerate(by_score):
-            by_level[level(score)] += n
-        found[key] = DomainPrevalence(
-            assessed=assessed, none=by_level[Level.NONE], minor=by_level[Level.MINOR],
-            moderate=by_level[Level.MODERATE], severe=by_level[Level.SEVERE],
-            average=ratio(sum(score * n for score, n in enumerate(by_score)), assessed),
-        )
-    return found
+    return ScoreCounts.of(rows).prevalence()
 
 
 def domain_averages(rows: Sequence[CohortRow]) -> dict[str, float | None]:
     """The average score in each domain over the assessed children."""
-    assessed, counts = _score_counts(rows)
-    return {key: ratio(sum(score * n for score, n in enumerate(by_score)), assessed)
-            for key, by_score in zip(DOMAIN_KEYS, counts)}
+    return ScoreCounts.of(rows).averages()
 
 
 def sector(row: CohortRow) -> str:
     """in_house (PR1), private (private and voluntary providers, PR4 and PR5), or other."""
-    return SECTORS.get(row.provider_kind, OTHER)
+    return sector_of(row.provider_kind)
+
+
+def sector_of(provider_kind: str) -> str:
+    """`sector` of a placement whose provider is of this SSDA903 PLACE_PROVIDER kind."""
+    return SECTORS.get(provider_kind, OTHER)
 
 
 def by_sector(rows: Sequence[CohortRow]) -> dict[str, GroupStats]:
@@ -410,7 +546,8 @@ def by_place_group_and_sector(rows: Sequence[CohortRow]) -> dict[tuple[str, str]
     return group_stats(rows, lambda r: (r.place_group, sector(r)), order)
 
 
-def _band(value: int | None, bands: Sequence[tuple[str, int, int | None]]) -> str | None:
+def band_label(value: int | None, bands: Sequence[tuple[str, int, int | None]]) -> str | None:
+    """The label of the band `value` falls in (None: no value, or in no band)."""
     if value is None:
         return None
     for label, low, high in bands:
@@ -420,32 +557,29 @@ def _band(value: int | None, bands: Sequence[tuple[str, int, int | None]]) -> st
 
 
 def age_band(row: CohortRow, bands: Sequence[tuple[str, int, int | None]] = AGE_BANDS) -> str | None:
-    return _band(row.age, bands)
+    return band_label(row.age, bands)
 
 
 def by_age_band_and_sex(rows: Sequence[CohortRow],
                         bands: Sequence[tuple[str, int, int | None]] = AGE_BANDS) -> dict[tuple[str | None, str | None], GroupStats]:
     """Keyed (age band, sex), sex "male" or "female"; None where the record was erased."""
     order = [(label, sex) for label, _, _ in bands for sex in ("male", "female")]
-    return group_stats(rows, lambda r: (_band(r.age, bands), r.sex), order)
+    return group_stats(rows, lambda r: (band_label(r.age, bands), r.sex), order)
 
 
 def time_in_care_band(row: CohortRow, bands: Sequence[tuple[str, int, int | None]] = TIME_IN_CARE_BANDS) -> str | None:
-    return _band(row.days_in_care, bands)
+    return band_label(row.days_in_care, bands)
 
 
 def by_time_in_care(rows: Sequence[CohortRow],
                     bands: Sequence[tuple[str, int, int | None]] = TIME_IN_CARE_BANDS) -> dict[str | None, GroupStats]:
-    return group_stats(rows, lambda r: _band(r.days_in_care, bands), [label for label, _, _ in bands])
+    return group_stats(rows, lambda r: band_label(r.days_in_care, bands), [label for label, _, _ in bands])
 
 
 def domain_averages_by(rows: Sequence[CohortRow], key: Callable[[CohortRow], Hashable]) -> dict[Any, dict[str, float | None]]:
     """Average domain scores per group (e.g. by time in care: does emotional health peak at
     one to three years?)."""
-    groups: dict[Any, list[CohortRow]] = defaultdict(list)
-    for r in rows:
-        groups[key(r)].append(r)
-    return {name: domain_averages(group) for name, group in groups.items()}
+    return {name: domain_averages(group) for name, group in partition(rows, key).items()}
 
 
 CHARACTERISTICS = ("disability", "ehcp", "excluded")
@@ -466,11 +600,11 @@ def by_characteristic(rows: Sequence[CohortRow], name: str) -> dict[str, GroupSt
 def place_group_mix_by(rows: Sequence[CohortRow], key: Callable[[CohortRow], Hashable]) -> dict[Any, dict[str, float | None]]:
     """For each group, the share of its children in each place group (e.g. by disability:
     are disabled children more often in residential care?)."""
-    groups: dict[Any, list[CohortRow]] = defaultdict(list)
-    for r in rows:
-        groups[key(r)].append(r)
-    return {name: {g: ratio(sum(1 for r in group if r.place_group == g), len(group)) for g in PLACE_GROUP_NAMES}
-            for name, group in groups.items()}
+    found: dict[Any, dict[str, float | None]] = {}
+    for name, group in partition(rows, key).items():
+        counts = Counter([r.place_group for r in group])
+        found[name] = {g: ratio(counts[g], len(group)) for g in PLACE_GROUP_NAMES}
+    return found
 
 
 def share_under(rows: Sequence[CohortRow], threshold: Decimal) -> float | None:

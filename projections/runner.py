@@ -47,8 +47,8 @@ from projections.base import METADATA, View, positions
 
 DEFAULT_BATCH = 1000
 # A rebuild keeps its views' working copies (projections/rows.py) from batch to batch up
-# to this many rows (~1 KB each), then writes them out and starts afresh.
-REBUILD_ROWS_HELD = 200_000
+# to this many rows in all (~1 KB each), then writes them out and starts afresh.
+REBUILD_ROWS_HELD = 250_000
 # A rebuild whose shadow tables have not moved for this long was killed: its tables go.
 ABANDONED_AFTER = timedelta(minutes=15)
 
@@ -480,7 +480,8 @@ class ProjectionRunner:
             with self._write() as conn:
                 for shadow in shadows:
                     self._apply(shadow, conn, batch, position, hold=True)
-                    if shadow.rows.held() > self.rebuild_rows_held:  # write them out, read back from now on
+                if sum(shadow.rows.held() for shadow in shadows) > self.rebuild_rows_held:
+                    for shadow in shadows:  # write them out, and read back as needed from now on
                         shadow.flush(conn)
                         shadow.rows.forget()
                         shadow.rows.set_complete(False)

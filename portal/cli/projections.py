@@ -134,9 +134,10 @@ def _supervise(shares: list[list[type[View]]], poll: float, stop: threading.Even
 
 @projections.command("rebuild")
 @click.option("--only", "only", multiple=True, metavar="NAME", help="rebuild only this view (repeatable)")
-@click.option("--workers", type=click.IntRange(1, 32), default=lambda: min(os.cpu_count() or 1, 4),
-              show_default="the processors, up to 4", help="processes to share the views among")
-def rebuild(only: tuple[str, ...], workers: int) -> None:
+@click.option("--workers", type=click.IntRange(1, 32), default=None,
+              help="processes to share the views among [default: on PostgreSQL the processors, up to 4; "
+                   "on SQLite 1, as its one writer at a time leaves nothing to share]")
+def rebuild(only: tuple[str, ...], workers: int | None) -> None:
     """Rebuild read models from the event store: each is filled afresh beside the live one,
     then swapped in at once, so pages keep working throughout. The views are shared among
     `--workers` processes, each reading the store for its own."""
@@ -154,6 +155,8 @@ def rebuild(only: tuple[str, ...], workers: int) -> None:
             def advance(position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
+            if workers is None:
+                workers = 1 if ledger.settings.is_sqlite else min(os.cpu_count() or 1, 4)
             runner.rebuild(names, progress=advance, workers=workers)
         reached = runner.positions()
         for name in names:

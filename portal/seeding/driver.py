@@ -377,8 +377,14 @@ def seed_cohort(ledger: Ledger, children: int = DEFAULT_CHILDREN, councils: int 
     _recent_periods(app, actors, pending, periods, council_ids, world, summary, report)
 
     summary.events = (app.recorder.max_notification_id() or 0) - start_position
-    ledger.projections.catch_up(lambda done, head: report("projections", done - start_position,
-                                                           head - start_position))
+    progress = lambda done, head: report("projections", done - start_position, head - start_position)  # noqa: E731
+    if start_position == 0:
+        # A store seeded from empty: its views are built as a rebuild builds them (working
+        # copies kept from batch to batch, each row written once), about 3x quicker than
+        # catching up batch by batch.
+        ledger.projections.rebuild(progress=progress)
+    else:
+        ledger.projections.catch_up(progress)
     return summary
 
 
