@@ -390,3 +390,22 @@ def test_a_kept_cohort_brought_up_to_date_equals_one_read_afresh(ledger, norfolk
             assert cohort_as_at(conn, council, D("2025-02-10")) != before  # each step moves the cohort
     # Whole: each date's first read, and both again after the fee change; the rest patched.
     assert wholes == [None, D("2025-02-15"), None, D("2025-02-15")]
+
+
+def test_serve_reads_each_councils_cohort_ahead_so_the_first_dashboard_finds_it_kept(ledger, norfolk, monkeypatch):
+    from portal.cli.serve import _read_cohorts_ahead
+
+    app, council = norfolk["app"], norfolk["council"]
+    kid = b.registered_child(app, council, "A1")
+    b.spot_placement(app, kid, norfolk["birch"], D("2024-06-03"), "900.00")
+    ledger.settle()
+    wholes = []
+    read_whole = cohort_module._KEPT._whole
+    monkeypatch.setattr(cohort_module._KEPT, "_whole",
+                        lambda conn, *args: wholes.append(args) or read_whole(conn, *args))
+
+    _read_cohorts_ahead(ledger)
+    assert wholes == [(str(council), clock.today(), None)]
+    with ledger.engine.connect() as conn:
+        assert [r.child_id for r in cohort_as_at(conn, council, clock.today())] == [str(kid)]
+    assert len(wholes) == 1  # kept: not read whole again
