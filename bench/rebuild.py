@@ -10,9 +10,7 @@ then times:
   (b) the runner alone: a rebuild feeding one view that handles every event and writes
       nothing (reading, decoding, a transaction per batch, the swap);
   (c) a full `rebuild()` of every registered view, with the time spent in each view's
-      handlers (and their working copies' flush); then the same rebuild shared among the
-      machine's processors (up to 4), as `needsledger projections rebuild` does by
-      default on PostgreSQL; the goal is (c) >= 0.5x (a);
+      handlers (and their working copies' flush); the goal is (c) >= 0.5x (a);
   (d) incremental `catch_up`: a burst of new events caught up at once, and one command
       followed by its catch-up (what the embedded default does on every request);
   (e) memory: tracemalloc's peak during a rebuild at two store sizes (SQLite; events of
@@ -30,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 import time
 import tracemalloc
@@ -144,14 +141,6 @@ def bench_store(kind: str, events: int, batch: int) -> None:
                   f"  (alone: {rate(head, seconds)})")
         rest = total - sum(per_view.values())
         print(f"        {'runner':<22} the rest {rest:6.1f} s (reading, decoding, transactions, the swap)")
-        workers = min(os.cpu_count() or 1, 4)
-        if workers > 1:  # what `projections rebuild` does by default on PostgreSQL
-            began = time.perf_counter()
-            ledger.projections.rebuild(workers=workers)
-            shared = time.perf_counter() - began
-            print(f"  (c) the same shared among {workers} processes (--workers {workers}):    {rate(head, shared)}"
-                  f"  ({bare / shared:.2f}x bare; goal >= 0.50x)")
-
         seed_cohort(ledger.app, max(events // 10, 500), seed=2)  # a new council's children
         new_head = ledger.projections.head()
         began = time.perf_counter()

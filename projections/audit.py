@@ -249,7 +249,6 @@ def _summary(**fields: Any) -> Encoded:
 
 class AuditView(View):
     name = "audit"
-    rebuild_weight = 3.0  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
     worked = {"children": (), "referrals": (), "offers": (), "assessments": ("child_id",),

@@ -56,7 +56,6 @@ class View:
     make_tables: ClassVar[Callable[[MetaData, str], SimpleNamespace]]
     tables: ClassVar[SimpleNamespace]  # the live tables (the module's T)
     _handlers: ClassVar[dict[type, Handler]]
-    rebuild_weight: ClassVar[float] = 1.0  # its share of a rebuild's work, to share views among processes
     worked: ClassVar[dict[str, tuple[str, ...]]] = {}
     appended: ClassVar[tuple[str, ...]] = ()
 

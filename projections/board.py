@@ -156,7 +156,6 @@ T = make_tables(METADATA)
 
 class BoardView(View):
     name = "board"
-    rebuild_weight = 0.4  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
     # Every table is worked on in memory (projections/rows.py): a referral's releases are

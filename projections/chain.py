@@ -166,7 +166,6 @@ class ChainView(View):
     event is linked exactly once."""
 
     name = "chain"
-    rebuild_weight = 1.0  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
     appended = ("links",)

@@ -269,7 +269,6 @@ def _profile_columns(scores: dict[str, int], framework_version: str) -> dict[str
 
 class CohortView(View):
     name = "cohort"
-    rebuild_weight = 1.0  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
     # Every table is worked on in memory (projections/rows.py): a few SQL statements an

@@ -77,7 +77,6 @@ T = make_tables(METADATA)
 
 class GrantsView(View):
     name = "grants"
-    rebuild_weight = 0.1  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
 

@@ -152,7 +152,6 @@ def status_for(referral_state: str, declined: bool, viewed: bool, offer_state: s
 
 class InboxView(View):
     name = "inbox"
-    rebuild_weight = 0.4  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
     # Every table is worked on in memory (projections/rows.py): a referral's items are found

@@ -69,7 +69,6 @@ INSPECTORATE_ORG = Organisation(INSPECTORATE_ID, INSPECTORATE, "INSPECTORATE", "
 
 class OrganisationsView(View):
     name = "organisations"
-    rebuild_weight = 0.1  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
 

@@ -71,7 +71,6 @@ T = make_tables(METADATA)
 
 class ProviderRegistrationsView(View):
     name = "provider_registrations"
-    rebuild_weight = 0.1  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
 

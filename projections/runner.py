@@ -27,7 +27,6 @@ new one, never a half-built one.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import re
 import secrets
 import threading
@@ -63,10 +62,6 @@ class PositionMoved(Exception):
 
 class ProjectionTimeout(Exception):
     """The views did not reach a command's position in time."""
-
-
-class RebuildFailed(Exception):
-    """A rebuild's worker process failed; nothing was swapped in."""
 
 
 class ProjectionFailed(Exception):
@@ -422,18 +417,12 @@ class ProjectionRunner:
 
     # -- rebuild -----------------------------------------------------------------------------
 
-    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None,
-                workers: int = 1) -> None:
+    def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> None:
         """Build every chosen view afresh from event 1 into new tables beside the live
         ones, then swap them in inside one transaction: readers see the old view or the
         new one, never a half-built one. Streams the store in batches, so memory does not
         grow with the number of events. On any failure the new tables are dropped and the
-        live ones are left as they were.
-
-        With `workers` > 1 the views are shared out (by `View.rebuild_weight`) among that
-        many processes, this one and forked children, each reading the store and filling
-        its share's tables up to the head as it was at the start; this process then
-        swaps them all in together, as above."""
+        live ones are left as they were."""
         unknown = set(names or ()) - {v.name for v in self.views}
         if unknown:
             raise ValueError(f"no such projection: {', '.join(sorted(unknown))}")
@@ -453,11 +442,7 @@ class ProjectionRunner:
                 for table in shadow.table_list():
                     table.create(self.engine)
             head = self.head()
-            groups = _share([s for _, s in shadows], workers)
-            if len(groups) == 1:
-                self._fill(groups[0], suffix, progress, head)
-            else:
-                self._fill_in_processes(groups, suffix, progress, head)
+            self._fill([s for _, s in shadows], suffix, progress, head)
             self._swap(shadows, markers, suffix, head)
         except BaseException:
             self._drop_shadows([s for _, s in shadows], markers)
@@ -490,52 +475,6 @@ class ProjectionRunner:
             position = batch[-1][0]
             if progress:
                 progress(position, until)
-
-    def _fill_in_processes(self, groups: list[list[View]], suffix: str, progress: Progress | None,
-                           until: int) -> None:
-        """Fill the first group here and each other group in a forked child process. Any
-        failure fails the rebuild (the caller drops every shadow table)."""
-        context = multiprocessing.get_context("fork")
-        children = []
-        for group in groups[1:]:
-            receive, send = context.Pipe(duplex=False)
-            child = context.Process(target=self._fill_as_child, args=(group, suffix, until, send), daemon=True)
-            child.start()
-            send.close()
-            children.append((child, receive))
-        failures: list[str] = []
-        try:
-            self._fill(groups[0], suffix, progress, until)
-        except BaseException:
-            for child, _ in children:
-                child.terminate()
-            raise
-        finally:
-            for child, receive in children:
-                child.join()
-                try:
-                    said = receive.recv() if receive.poll() else None
-                except EOFError:  # it ended without a word: its exit code tells
-                    said = None
-                if child.exitcode != 0 or said:
-                    failures.append(said or f"exit code {child.exitcode}")
-                receive.close()
-        if failures:
-            raise RebuildFailed("; ".join(failures))
-        for group in groups[1:]:  # filled elsewhere: what this process holds of them is nothing
-            for view in group:
-                view.rows.forget()
-                view.rows.set_complete(False)
-
-    def _fill_as_child(self, group: list[View], suffix: str, until: int, report: Any) -> None:
-        try:
-            self.engine.dispose(close=False)  # the parent's pooled connections are the parent's
-            self._fill(group, suffix, None, until)
-        except BaseException as error:
-            report.send(f"{', '.join(v.name for v in group)}: {error!r}")
-            log.exception("rebuilding %s failed", ", ".join(v.name for v in group))
-        finally:
-            report.close()
 
     def _swap(self, shadows: list[tuple[View, View]], markers: list[str], suffix: str, filled: int) -> None:
         live_names = [live.name for live, _ in shadows]
@@ -672,19 +611,6 @@ class _Wakeup:
                 self.conn.close()
             finally:
                 self.conn = None
-
-
-def _share(views: list[View], workers: int) -> list[list[View]]:
-    """The views in at most `workers` groups of about equal weight (heaviest first, each to
-    the lightest group), each group in the views' own order."""
-    groups: list[list[View]] = [[] for _ in range(max(1, min(workers, len(views))))]
-    loads = [0.0] * len(groups)
-    for view in sorted(views, key=lambda v: -v.rebuild_weight):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(view)
-        loads[lightest] += view.rebuild_weight
-    order = {id(v): i for i, v in enumerate(views)}
-    return [sorted(g, key=lambda v: order[id(v)]) for g in groups if g]
 
 
 def table_rows(engine: Engine, table: Table) -> list[tuple]:

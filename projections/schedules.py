@@ -190,7 +190,6 @@ def _line_row(run_id: str, line_no: int, line: Mapping[str, Any]) -> dict[str, A
 
 class SchedulesView(View):
     name = "schedules"
-    rebuild_weight = 0.3  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
     worked = {"children": ()}  # one for every child: the rest are few

@@ -88,7 +88,6 @@ def _set_by_someone_else(event: Any) -> bool:
 
 class UsersView(View):
     name = "users"
-    rebuild_weight = 0.1  # its share of a rebuild (bench/rebuild.py), to share views among processes
     make_tables = staticmethod(make_tables)
     tables = T
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import os
 import signal
 import sys
 import threading
@@ -134,13 +133,9 @@ def _supervise(shares: list[list[type[View]]], poll: float, stop: threading.Even
 
 @projections.command("rebuild")
 @click.option("--only", "only", multiple=True, metavar="NAME", help="rebuild only this view (repeatable)")
-@click.option("--workers", type=click.IntRange(1, 32), default=None,
-              help="processes to share the views among [default: on PostgreSQL the processors, up to 4; "
-                   "on SQLite 1, as its one writer at a time leaves nothing to share]")
-def rebuild(only: tuple[str, ...], workers: int | None) -> None:
+def rebuild(only: tuple[str, ...]) -> None:
     """Rebuild read models from the event store: each is filled afresh beside the live one,
-    then swapped in at once, so pages keep working throughout. The views are shared among
-    `--workers` processes, each reading the store for its own."""
+    then swapped in at once, so pages keep working throughout."""
     ledger = open_cli_ledger()
     try:
         runner = ledger.projections
@@ -155,9 +150,7 @@ def rebuild(only: tuple[str, ...], workers: int | None) -> None:
             def advance(position: int, head: int) -> None:
                 progress.update(task, completed=position, total=head)
 
-            if workers is None:
-                workers = 1 if ledger.settings.is_sqlite else min(os.cpu_count() or 1, 4)
-            runner.rebuild(names, progress=advance, workers=workers)
+            runner.rebuild(names, progress=advance)
         reached = runner.positions()
         for name in names:
             click.echo(f"rebuilt {name}: position {reached[name]}")

@@ -325,10 +325,9 @@ def test_following_the_store_gives_the_same_tables_as_a_full_rebuild(kind, examp
                 assert leftovers(ledger) == []  # every table and index under its usual name
 
                 # Again in small batches holding few rows, so the rebuild's working copies
-                # are written out and read back from the fresh tables as they go, with the
-                # views shared between two processes.
+                # are written out and read back from the fresh tables as they go.
                 ledger.projections.batch_size, ledger.projections.rebuild_rows_held = 7, 5
-                ledger.projections.rebuild(workers=2)
+                ledger.projections.rebuild()
                 reread = snapshot(ledger)
                 for table, rows in incremental.items():
                     assert reread[table] == rows, f"{table}: rebuilt with few rows held, the rows differ"

@@ -40,7 +40,7 @@ from domain.needs import DOMAIN_KEYS
 from portal.cli import cli
 from projections.base import View, handles, positions
 from projections.ledger import Ledger
-from projections.runner import ProjectionFailed, ProjectionRunner, ProjectionTimeout, RebuildFailed, table_rows
+from projections.runner import ProjectionFailed, ProjectionRunner, ProjectionTimeout, table_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SYSTEM = Actor.system("test")
@@ -414,45 +414,6 @@ def test_a_failed_rebuild_drops_its_tables_and_leaves_the_live_view_as_it_was(op
     assert ledger.projections.positions() == {"t_counting": head, "t_kinds": head}
     with ledger.engine.connect() as conn:
         assert set(conn.execute(select(positions.c.name)).scalars()) == {"t_counting", "t_kinds"}
-
-
-def test_a_rebuild_shared_among_processes_applies_each_event_once_including_those_recorded_meanwhile(open_ledger):
-    ledger = open_ledger()
-    runner = ProjectionRunner(ledger.app.recorder, ledger.app.mapper, ledger.engine, TEST_VIEWS, batch_size=10)
-    record_children(ledger.app, 10)
-    runner.catch_up()
-    calls = []
-
-    def write_meanwhile(position: int, head: int) -> None:
-        if not calls:
-            record_children(ledger.app, 5)  # after the rebuild has read the head
-        calls.append(position)
-
-    runner.rebuild(progress=write_meanwhile, workers=2)
-
-    assert runner.head() == 46 and calls[-1] == 31  # the fill stopped at the head it started from
-    assert_each_event_once(ledger)
-    assert runner.positions() == {"t_counting": 46, "t_kinds": 46}
-    assert shadow_tables(ledger.engine) == []
-    shared = {t.name: table_rows(ledger.engine, t) for v in runner.views for t in v.table_list()}
-    runner.rebuild()  # one process gives the same tables
-    assert {t.name: table_rows(ledger.engine, t) for v in runner.views for t in v.table_list()} == shared
-
-
-def test_a_failure_in_a_rebuilds_worker_process_fails_it_and_leaves_the_live_views(open_ledger, monkeypatch):
-    ledger = open_ledger()
-    head = record_children(ledger.app, 5)
-    ledger.projections.catch_up()
-    before = table_rows(ledger.engine, CountingView.tables.rows)
-    monkeypatch.setattr(KindsView, "rebuild_weight", 2.0)  # so the counting view is filled by the child
-    CountingView.fail_at = 9
-
-    with pytest.raises(RebuildFailed, match="t_counting: RuntimeError.*injected failure at 9"):
-        ledger.projections.rebuild(workers=2)
-
-    assert shadow_tables(ledger.engine) == []
-    assert table_rows(ledger.engine, CountingView.tables.rows) == before
-    assert ledger.projections.positions() == {"t_counting": head, "t_kinds": head}
 
 
 def test_a_rebuild_can_be_limited_to_named_views_and_refuses_unknown_ones(open_ledger):
