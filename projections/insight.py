@@ -10,7 +10,9 @@ The lists (`step_down_candidates`, `breakdown_risk`, `spot_far_above_band`) pick
 children, with their rules stated where they are defined.
 
 Exactness, so that two honest implementations agree to the penny:
-- money is Decimal; averages of money are rounded half-up to the penny once, at the end;
+- money is Decimal; averages of money are rounded half-up to the penny once, at the end.
+  A national cohort's costs are added up in whole pence (`WeeklyCosts`) and made Decimal
+  once a sum: the very Decimals that adding them up as Decimals gives;
 - shares and means are exact ratios converted to the nearest float; Pearson's r is
   computed from exact integer sums (need totals, rates in pence) and one square root
   taken to 50 digits;
@@ -23,14 +25,15 @@ Where a figure has nothing to be computed over (no children, no spend) it is Non
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from itertools import chain
-from operator import mul
+from itertools import accumulate, chain, compress, repeat
+from operator import add, mul, neg, sub
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +54,7 @@ CAP = Decimal("5000.00")
 WEEKS_IN_YEAR = 52
 TOP_PERCENTAGES = (1, 5, 10)
 SMALL_NUMBER = 5  # NEEDS.md: hide averages over fewer than five children
+HUNDRED = Decimal(100)
 
 # Provider sectors, from the SSDA903 PLACE_PROVIDER code of the placement.
 IN_HOUSE, PRIVATE, OTHER = "in_house", "private", "other"
@@ -101,19 +105,20 @@ def pearson_r(pairs: Iterable[tuple[int, Decimal]]) -> float | None:
     """Pearson's r between whole numbers and money amounts; None with fewer than two pairs
     or when either has no variance."""
     pairs = list(pairs)
-    return _pearson_r([x for x, _ in pairs], [amount for _, amount in pairs])
+    ys = _pence([amount for _, amount in pairs])  # pence: r does not depend on the unit
+    return _pearson_r([x for x, _ in pairs], ys)
 
 
-def _pearson_r(xs: Sequence[int], amounts: Sequence[Decimal]) -> float | None:
-    """`pearson_r` of the pairs (xs[i], amounts[i]). Each sum is taken in C over the whole
-    column (`sum(map(mul, ...))`), in exact integers as a loop pair by pair would add
-    them: a national cohort's 80,000 pairs in milliseconds."""
-    ys = _pence(amounts)  # pence: r does not depend on the unit
+def _pearson_r(xs: Sequence[int], ys: Sequence[int], y_sums: tuple[int, int] | None = None) -> float | None:
+    """Pearson's r of the pairs (xs[i], ys[i]), whole numbers, from the same exact integer
+    sums a loop pair by pair would add up, but worked out column by column: a national
+    cohort's 80,000 pairs in milliseconds. `y_sums`: the sum of the ys and of their
+    squares, where already known."""
     n = len(xs)
     if n < 2:
         return None
-    sx, sy = sum(xs), sum(ys)
-    sxx, syy, sxy = sum(map(mul, xs, xs)), sum(map(mul, ys, ys)), sum(map(mul, xs, ys))
+    (sx, sxx), (sy, syy) = _sum_and_sum_of_squares(xs), y_sums or _sum_and_sum_of_squares(ys)
+    sxy = sum(map(mul, xs, ys))  # in C
     vx, vy = n * sxx - sx * sx, n * syy - sy * sy
     if vx == 0 or vy == 0:
         return None
@@ -121,6 +126,17 @@ def _pearson_r(xs: Sequence[int], amounts: Sequence[Decimal]) -> float | None:
         ctx.prec = 50
         r = Decimal(n * sxy - sx * sy) / (Decimal(vx) * Decimal(vy)).sqrt()
     return max(-1.0, min(1.0, float(r)))
+
+
+def _sum_and_sum_of_squares(values: Sequence[int]) -> tuple[int, int]:
+    """The sum of the values and of their squares, each different value taken once with
+    how often it occurs (a cohort has a few dozen totals of need and a few thousand
+    rates, and tens of thousands of children)."""
+    total = squares = 0
+    for value, n in Counter(values).items():
+        total += value * n
+        squares += value * value * n
+    return total, squares
 
 
 def _pence(amounts: Sequence[Decimal]) -> list[int]:
@@ -152,79 +168,134 @@ def hidden_cells(counts: Mapping[Any, int | None], threshold: int = SMALL_NUMBER
 
 
 # ---------------------------------------------------------------------------------------
-# The cohort's weekly costs, ranked once
+# The cohort's weekly costs, read once
+
+
+@dataclass(frozen=True)
+class WeeklyCosts:
+    """The placements' weekly costs, in the cohort's order, as they are best added up:
+    in whole pence (ints, far cheaper than Decimals to add, count and multiply) when no
+    cost has more places than ZERO's two, as money never has (domain.money), and
+    otherwise as the Decimals themselves. Either way any sum of them, made money
+    (`money`), is exactly the sum of their Decimals from ZERO, down to the Decimal's
+    exponent: with no cost finer than a penny, every such sum has ZERO's two places."""
+
+    amounts: list[Any]  # int pence, or Decimal pounds
+    in_pence: bool
+
+    @classmethod
+    def of(cls, rows: Sequence[CohortRow]) -> WeeklyCosts:
+        costs = [r.weekly_cost for r in rows]
+        # An exact Decimal sum has as many places as its term with the most: ZERO's two only if no cost has more.
+        if sum(costs, ZERO).as_tuple().exponent == ZERO.as_tuple().exponent:
+            # int(cost * 100), each cost in turn (in C): a cohort's costs are mostly new Decimals, and hashing a
+            # new Decimal (to convert each different cost once) takes longer than converting it.
+            return cls(list(map(int, map(mul, costs, repeat(HUNDRED)))), True)
+        return cls(costs, False)
+
+    @property
+    def zero(self) -> int | Decimal:
+        """What a sum of amounts starts from."""
+        return 0 if self.in_pence else ZERO
+
+    def money(self, amount: int | Decimal) -> Decimal:
+        """A sum of amounts (from `zero`) as money: the sum of the costs' Decimals from ZERO."""
+        return Decimal(amount).scaleb(-2) if self.in_pence else amount  # type: ignore[return-value]
+
+    def scaled(self, threshold: Decimal) -> Decimal:
+        """A money threshold in the amounts' unit, to compare them with."""
+        return threshold * 100 if self.in_pence else threshold
+
+    def pence(self) -> list[int]:
+        """int(cost * 100) of each cost, as `pearson_r` takes them."""
+        return self.amounts if self.in_pence else _pence(self.amounts)
 
 
 @dataclass(frozen=True)
 class CostLadder:
     """The placements' weekly costs from the costliest down, as rungs: each different
-    amount, with how many placements cost it. The spend shares, the Lorenz curve, the cap
-    what-if and the cost thresholds all read it, so a cohort's costs are ranked once.
+    amount, with how many placements cost more than it and what they cost together. The
+    spend shares, the Lorenz curve, the cap what-if and the cost thresholds all read it,
+    so a cohort's costs are ranked once, and each figure is a lookup.
 
-    Sums read off it are exactly `sum(...)` over the costs sorted costliest first, down to
-    the Decimal's exponent: when every cost is in whole pence or coarser (money always is),
-    equal amounts are interchangeable and a national cohort's 80,000 costs fall into a few
-    thousand rungs, found by counting (C) instead of sorting; otherwise every placement is
-    its own rung, in the order a stable sort gives."""
+    In pence (`WeeklyCosts`), a national cohort's 80,000 costs fall into a few thousand
+    rungs, found by counting (C) instead of sorting. As Decimals, every placement is its
+    own rung, in the order a stable sort gives, so every sum is the very sum of `sorted`
+    costs."""
 
-    rungs: tuple[tuple[Decimal, int], ...]
-    total: Decimal
-    placements: int
+    costs: WeeklyCosts
+    amounts: tuple[Any, ...]  # each rung's amount, costliest first
+    above: tuple[int, ...]  # above[i]: how many placements cost more than amounts[i]; above[-1]: all of them
+    spent: tuple[Any, ...]  # spent[i]: what those above[i] placements cost, summed from costs.zero
 
     @classmethod
     def of(cls, rows: Sequence[CohortRow]) -> CostLadder:
-        costs = [r.weekly_cost for r in rows]
-        total = sum(costs, ZERO)
-        if total.as_tuple().exponent == ZERO.as_tuple().exponent:  # no cost finer than a penny (ZERO's places)
-            rungs = tuple(sorted(Counter(costs).items(), reverse=True))
-        else:
-            rungs = tuple((cost, 1) for cost in sorted(costs, reverse=True))
-        return cls(rungs, total, len(costs))
+        return cls.of_costs(WeeklyCosts.of(rows))
 
-    def costliest(self, counts: Iterable[int]) -> dict[int, Decimal]:
-        """count -> the weekly spend on that many of the costliest placements (all of them
-        when count is more), every count in one walk down the ladder."""
-        found: dict[int, Decimal] = {}
-        spend, taken, rungs, i = ZERO, 0, self.rungs, 0
-        for count in sorted(set(counts)):
-            while i < len(rungs) and taken + rungs[i][1] <= count:
-                amount, n = rungs[i]
-                spend += amount * n
-                taken += n
-                i += 1
-            # Part of the next rung (never when each placement is its own rung).
-            found[count] = spend + rungs[i][0] * (count - taken) if taken < count and i < len(rungs) else spend
-        return found
+    @classmethod
+    def of_costs(cls, costs: WeeklyCosts) -> CostLadder:
+        if costs.in_pence:
+            rungs = sorted(Counter(costs.amounts).items(), reverse=True)
+        else:
+            rungs = [(amount, 1) for amount in sorted(costs.amounts, reverse=True)]
+        amounts, counts = tuple(a for a, _ in rungs), [n for _, n in rungs]
+        return cls(costs, amounts, tuple(accumulate(counts, initial=0)),
+                   tuple(accumulate(map(mul, amounts, counts), initial=costs.zero)))
+
+    @property
+    def placements(self) -> int:
+        return self.above[-1]
+
+    @property
+    def total(self) -> Decimal:
+        return self.costs.money(self.spent[-1])
+
+    def _costliest(self, count: int) -> int | Decimal:
+        """What the `count` costliest placements cost (all of them when count is more), in
+        the amounts' unit: the rungs wholly taken, and part of the next."""
+        i = bisect_right(self.above, count) - 1
+        spent = self.spent[i]
+        if count > self.above[i] and i < len(self.amounts):  # never when each placement is its own rung
+            spent += self.amounts[i] * (count - self.above[i])
+        return spent
+
+    def costliest(self, count: int) -> Decimal:
+        """The weekly spend on the `count` costliest placements: what
+        sum(sorted(costs, reverse=True)[:count], ZERO) gives."""
+        return self.costs.money(self._costliest(count))
 
     def shares_top(self, percents: Iterable[int]) -> dict[int, float | None]:
         """`spend_shares_top`."""
-        cuts = {k: top_count(k, self.placements) for k in percents}
-        spend = self.costliest(cuts.values())
-        return {k: ratio(spend[cut], self.total) for k, cut in cuts.items()}
+        total = self.spent[-1]
+        return {k: ratio(self._costliest(top_count(k, self.placements)), total) for k in percents}
 
     def concentration(self, steps: int) -> list[tuple[float, float]]:
         """`spend_concentration`: the spend on the k cheapest placements is the total less
         the spend on the others, the costliest."""
-        n, total = self.placements, self.total
+        n, total = self.placements, self.spent[-1]
         if n == 0 or total == 0:
             return []
         counts = range(n + 1) if n <= steps else sorted({-(-i * n // steps) for i in range(steps + 1)})
-        costliest = self.costliest(n - k for k in counts)
-        return [(ratio(k, n), ratio(total - costliest[n - k], total)) for k in counts]  # type: ignore[misc]
+        return [(ratio(k, n), ratio(total - self._costliest(n - k), total)) for k in counts]  # type: ignore[misc]
 
-    def above(self, cap: Decimal) -> tuple[int, Decimal]:
+    def above_cap(self, cap: Decimal) -> tuple[int, Decimal]:
         """How many placements cost more than `cap` a week, and by how much in all."""
-        count, excess = 0, ZERO
-        for amount, n in self.rungs:
-            if amount <= cap:
-                break
-            count += n
-            excess += (amount - cap) * n
-        return count, excess
+        # amounts run costliest first, so -amount runs up: the first i with -amounts[i] >= -cap is the first not above.
+        i = bisect_left(self.amounts, -self.costs.scaled(cap), key=neg)
+        return self.above[i], self.costs.money(self.spent[i]) - cap * self.above[i]
+
+    def pence_sums(self) -> tuple[int, int] | None:
+        """The sum of the costs in pence, and of their squares (as `pearson_r` takes them), read
+        off the rungs; None when they are not in pence."""
+        if not self.costs.in_pence:
+            return None
+        counts = map(sub, self.above[1:], self.above)
+        return self.spent[-1], sum(amount * amount * n for amount, n in zip(self.amounts, counts))
 
     def count_under(self, threshold: Decimal) -> int:
         """How many placements cost less than `threshold` a week."""
-        return sum(n for amount, n in self.rungs if amount < threshold)
+        i = bisect_right(self.amounts, -self.costs.scaled(threshold), key=neg)  # the rungs at `threshold` or more
+        return self.placements - self.above[i]
 
 
 # ---------------------------------------------------------------------------------------
@@ -237,8 +308,15 @@ def weekly_spend(rows: Sequence[CohortRow]) -> Decimal:
 
 def need_cost_correlation(rows: Sequence[CohortRow]) -> float | None:
     """Pearson's r between total need and weekly rate, over the children with an assessment."""
-    assessed = [r for r in rows if r.total_need is not None]
-    return _pearson_r([r.total_need for r in assessed], [r.weekly_cost for r in assessed])
+    return _need_cost_correlation(rows, CostLadder.of(rows))
+
+
+def _need_cost_correlation(rows: Sequence[CohortRow], costs: CostLadder) -> float | None:
+    needs, pence = [r.total_need for r in rows], costs.costs.pence()
+    if None in needs:  # keep the children with an assessment
+        assessed = [need is not None for need in needs]
+        return _pearson_r(list(compress(needs, assessed)), list(compress(pence, assessed)))
+    return _pearson_r(needs, pence, costs.pence_sums())  # every placement: the costs' sums are the ladder's
 
 
 def top_count(percent: int, placements: int) -> int:
@@ -329,6 +407,13 @@ class Tally:
         costs = [r.weekly_cost for r in rows]  # summed in C: as weekly_spend, a good deal faster at scale
         return cls(len(rows), len(totals), sum(totals), sum(costs, ZERO))
 
+    @classmethod
+    def of_columns(cls, needs: Sequence[int | None], amounts: Sequence[Any], costs: WeeklyCosts) -> Tally:
+        """The tally of a group from its children's total needs and weekly costs (amounts as
+        `costs` holds them)."""
+        totals = [need for need in needs if need is not None]
+        return cls(len(amounts), len(totals), sum(totals), costs.money(sum(amounts, costs.zero)))
+
     def __add__(self, other: Tally) -> Tally:
         return Tally(self.children + other.children, self.assessed + other.assessed, self.need + other.need,
                      self.spend + other.spend)
@@ -393,7 +478,7 @@ def cap_what_if(rows: Sequence[CohortRow], cap: Decimal = CAP) -> dict[str, Any]
 
 
 def _cap_what_if(costs: CostLadder, cap: Decimal) -> dict[str, Any]:
-    placements, saving = costs.above(cap)
+    placements, saving = costs.above_cap(cap)
     return {"cap": money(cap), "placements_above": placements, "weekly_saving": money(saving),
             "annual_saving": money(saving * WEEKS_IN_YEAR)}
 
@@ -411,7 +496,7 @@ def contract_figures_from(rows: Sequence[CohortRow], costs: CostLadder,
         "children": len({r.child_id for r in rows}),
         "placements": len(rows),
         "weekly_spend": money(costs.total),
-        "pearson_r_need_cost": need_cost_correlation(rows),
+        "pearson_r_need_cost": _need_cost_correlation(rows, costs),
     }
     for percent, share in costs.shares_top(TOP_PERCENTAGES).items():
         figures[f"spend_share_top_{percent}pct"] = share
@@ -480,19 +565,28 @@ class ScoreCounts:
 
     @classmethod
     def of(cls, rows: Iterable[CohortRow]) -> ScoreCounts:
-        """The scores are packed one byte each and counted a domain at a time in C
-        (`bytes.count` on a strided slice, taken once for each domain): a national cohort
-        in milliseconds, where a Python loop over 82,000 x 13 scores takes a large part of
-        a second."""
-        assessed = [r.scores for r in rows if r.scores is not None]
-        packed = bytes(chain.from_iterable(assessed))
+        """The counts of the assessed children's scores."""
+        return cls.of_scores([r.scores for r in rows if r.scores is not None])
+
+    @classmethod
+    def of_scores(cls, assessed: Sequence[tuple[int, ...]]) -> ScoreCounts:
+        """The counts of these children's scores (each in DOMAIN_KEYS order). The scores are
+        packed one byte each and counted a domain at a time in C (`count` on a strided
+        slice, taken once for each domain): a national cohort in milliseconds, where a
+        Python loop over 82,000 x 13 scores takes a large part of a second."""
+        packed = bytearray(chain.from_iterable(assessed))  # a bytearray: made from an iterator twice as fast as bytes
         width = len(DOMAIN_KEYS)
         return cls(len(assessed), tuple(tuple(column.count(score) for score in range(MAX_SCORE + 1))
                                         for column in (packed[i::width] for i in range(width))))
 
+    @classmethod
+    def none(cls) -> ScoreCounts:
+        """The counts of no children (what a sum of counts starts from)."""
+        return cls(0, tuple((0,) * (MAX_SCORE + 1) for _ in DOMAIN_KEYS))
+
     def __add__(self, other: ScoreCounts) -> ScoreCounts:
         return ScoreCounts(self.assessed + other.assessed,
-                           tuple(tuple(map(sum, zip(mine, theirs))) for mine, theirs in zip(self.by_domain, other.by_domain)))
+                           tuple(tuple(map(add, mine, theirs)) for mine, theirs in zip(self.by_domain, other.by_domain)))
 
     def prevalence(self) -> dict[str, DomainPrevalence]:
         """`prevalence` of the children counted."""

@@ -59,7 +59,6 @@ from wtforms.validators import ValidationError
 
 from domain import clock
 from domain.codes import PLACE_CODES
-from domain.money import ZERO
 from domain.needs import DOMAINS
 from portal import charts
 from portal.auth.access import access_of
@@ -492,33 +491,131 @@ def dashboard_data(conn: Connection, scope: Scope, as_at: date, as_known_on: dat
 
 def build_dashboard(rows: Sequence[CohortRow], scope: Scope, as_at: date, as_known_on: date | None,
                     council_names: dict[str, str] | None = None) -> Dashboard:
-    """The figures of the dashboard from a cohort. Each grouping the tables need is made
-    once, by the finest key it is read by, and the coarser ones are sums of its tallies
-    (projections.insight.roll_up): a national cohort is walked a handful of times, not once
-    a table."""
+    """The figures of the dashboard from a cohort. The cohort is grouped once, by every
+    characteristic a table groups by (`_cells_and_scores`), and each table's groups are
+    sums of those cells' tallies (projections.insight.roll_up); the costs are read once
+    (in pence, `WeeklyCosts`) and ranked once (`CostLadder`) for the headline, the spend
+    shares and the Lorenz curve; the scores are counted once, by time in care, and summed
+    for the whole cohort. A national cohort is walked a few times in all, each time in
+    the order it was read, not once a table."""
     with _collector_paused():
-        figures = stats.contract_figures(rows)
-        by_group_and_sector = stats.tallies(rows, lambda r: (r.place_group, stats.sector(r)))
+        weekly_costs = stats.WeeklyCosts.of(rows)
+        cells, scores = _cells_and_scores(rows, weekly_costs)
+        costs = stats.CostLadder.of_costs(weekly_costs)
+        by_group_and_sector = cells.tallies_by(_group_and_sector)
+        figures = stats.contract_figures_from(
+            rows, costs, stats.roll_up(by_group_and_sector, itemgetter(0), stats.PLACE_GROUP_NAMES))
+        unpriced = stats.unpriced_placements(rows)
         sections = [
-            _need_and_cost(rows, figures),
-            _concentration(rows),
+            _need_and_cost(rows, figures, cells.tallies_by(itemgetter(_NEED))),
+            _concentration(costs),
             _place_groups(by_group_and_sector),
             _provider_kinds(by_group_and_sector),
-            _prevalence(rows),
-            _age_and_sex(rows),
-            _time_in_care(rows),
-            _characteristics(rows),
+            _prevalence(sum(scores.values(), stats.ScoreCounts.none())),
+            _age_and_sex(cells.tallies_by(itemgetter(_AGE, _SEX))),
+            _time_in_care(cells.tallies_by(itemgetter(_CARE)), scores),
+            _characteristics(cells.tallies_by(_characteristics_and_residential)),
         ]
         if scope.kind == REGION:
-            sections.append(_by_council(rows, council_names or {}))
+            sections.append(_by_council(rows, weekly_costs, council_names or {}))
         lists: dict[str, int] = {}
         if scope.kind == COUNCIL:
             # The lists' lengths, where they cost little to count (the spot prices are compared on their page).
-            lists = {"step-down": len(stats.step_down_candidates(rows)),
+            # The step-down list is the CONTRACT's residential_without_severe_need child by child.
+            lists = {"step-down": figures["residential_without_severe_need"]["children"],
                      "breakdown-risk": len(stats.breakdown_risk(
                          rows, below=_money(figures["by_place_group"]["fostering"]["avg_weekly_cost"])))}
-        return Dashboard(scope, as_at, as_known_on, figures, _headline(rows, figures), tuple(sections),
-                         stats.unpriced_placements(rows), lists)
+        return Dashboard(scope, as_at, as_known_on, figures, _headline(figures, costs, unpriced), tuple(sections),
+                         unpriced, lists)
+
+
+# Where each characteristic sits in the key of a cell of the cohort (`_cells_and_scores`).
+_GROUP, _KIND, _NEED, _AGE, _SEX, _CARE, _DISABILITY, _EHCP, _EXCLUDED = range(9)
+CellKey = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The cohort grouped by everything a table groups by (`_cells_and_scores`): cell key
+    -> the sums of its children: how many, how many assessed, their total need, and their
+    weekly spend in the unit `costs` holds it (whole pence, as a rule)."""
+
+    sums: dict[CellKey, tuple[int, int, int, Any]]
+    costs: stats.WeeklyCosts
+
+    def tallies_by(self, group: Callable[[CellKey], Hashable]) -> dict[Any, stats.Tally]:
+        """The cells added up into coarser groups (`group` maps a cell's key to its group),
+        in the order the groups are met: `stats.combine` of the cells' tallies, but added
+        in whole numbers, and made money once a group rather than once a cell."""
+        found: dict[Any, list[Any]] = {}
+        for key, sums in self.sums.items():
+            name = group(key)
+            s = found.get(name)
+            if s is None:
+                found[name] = list(sums)
+            else:
+                s[0] += sums[0]
+                s[1] += sums[1]
+                s[2] += sums[2]
+                s[3] += sums[3]
+        money = self.costs.money
+        return {name: stats.Tally(children, assessed, need, money(spend))
+                for name, (children, assessed, need, spend) in found.items()}
+
+
+def _band_labels(values: set[int | None], bands: Sequence[tuple[str, int, int | None]]) -> dict[int | None, str | None]:
+    """value -> the label of its band (`stats.band_label`), worked out once for each value:
+    a cohort has a few dozen ages and a few thousand lengths of stay, and tens of
+    thousands of children. A plain dict, the quickest thing to look a child's up in."""
+    return {value: stats.band_label(value, bands) for value in values}
+
+
+def _cells_and_scores(rows: Sequence[CohortRow], costs: stats.WeeklyCosts) -> tuple[
+        _Cells, dict[str | None, stats.ScoreCounts]]:
+    """One walk over the cohort for what every table groups by:
+
+    - the cells: the children grouped by place group, provider kind, need band, age band,
+      sex, time in care band, disability, EHCP and exclusion, keyed in that order (_GROUP
+      to _EXCLUDED). A national cohort falls into a few thousand cells; each table's
+      groups are sums of them (`_Cells.tallies_by`);
+    - time in care band -> the scores of its children, counted (`stats.ScoreCounts`).
+
+    Each cell gathers its children's total needs and weekly costs (as `costs` holds them,
+    in pence) while the walk is at the row, rather than the rows themselves: the walk
+    keeps to the cohort's own order, the order its rows sit in memory, where reading them
+    again cell by cell would jump about 80,000 rows and cost several times as much."""
+    need_band = _NEED_BAND_OF_TOTAL
+    age_band = _band_labels({r.age for r in rows}, stats.AGE_BANDS)
+    care_band = _band_labels({r.days_in_care for r in rows}, stats.TIME_IN_CARE_BANDS)
+    cells: dict[CellKey, tuple[list[int | None], list[Any]]] = {}
+    scores_by_care: dict[str | None, list[tuple[int, ...]]] = {}
+    for r, amount in zip(rows, costs.amounts):
+        need, care = r.total_need, care_band[r.days_in_care]
+        key = (r.place_group, r.provider_kind, need_band[need], age_band[r.age], r.sex, care,
+               r.disability, r.ehcp, r.excluded)
+        try:
+            needs, amounts = cells[key]
+        except KeyError:
+            needs, amounts = cells[key] = [], []
+        needs.append(need)
+        amounts.append(amount)
+        scores = r.scores
+        if scores is not None:
+            try:
+                scores_by_care[care].append(scores)
+            except KeyError:
+                scores_by_care[care] = [scores]
+    sums = {}
+    for key, (needs, amounts) in cells.items():
+        # A cell's children are all assessed or none is: its need band says which.
+        assessed = 0 if key[_NEED] == NO_ASSESSMENT else len(needs)
+        sums[key] = (len(amounts), assessed, sum(needs) if assessed else 0, sum(amounts, costs.zero))
+    return (_Cells(sums, costs),
+            {band: stats.ScoreCounts.of_scores(found) for band, found in scores_by_care.items()})
+
+
+def _group_and_sector(key: CellKey) -> tuple[str, str]:
+    return key[_GROUP], stats.sector_of(key[_KIND])
 
 
 @contextmanager
@@ -568,12 +665,12 @@ def _section(key: str, title: str, intro: str, drawn: Sequence[charts.Chart | No
     return Section(key, title, intro, shown, tuple(tables), tuple(notes))
 
 
-def _headline(rows: Sequence[CohortRow], f: dict[str, Any]) -> FigureTable:
+def _headline(f: dict[str, Any], costs: stats.CostLadder, unpriced: int) -> FigureTable:
     n = f["placements"]
     spend = Decimal(f["weekly_spend"])
     # As stats.cost_thresholds: the share of placements whose weekly rate is under each figure.
-    under_2k = sum(1 for r in rows if r.weekly_cost < UNDER_2K)
-    under_5k = sum(1 for r in rows if r.weekly_cost < UNDER_5K)
+    under_2k = costs.count_under(UNDER_2K)
+    under_5k = costs.count_under(UNDER_5K)
     resi = f["residential_without_severe_need"]
     cap = f["cap_what_if"]
     hide_resi = 0 < resi["children"] < stats.SMALL_NUMBER
@@ -603,7 +700,7 @@ def _headline(rows: Sequence[CohortRow], f: dict[str, Any]) -> FigureTable:
         ("Placements above £5,000 a week", Cell(HIDDEN if hide_cap else cap["placements_above"], "count")),
         ("Weekly saving if they were capped at £5,000", Cell(HIDDEN if hide_cap else _money(cap["weekly_saving"]), "money")),
         ("Yearly saving if they were capped at £5,000", Cell(HIDDEN if hide_cap else _money(cap["annual_saving"]), "money")),
-        ("Placements that cannot be priced (counted at £0)", Cell(stats.unpriced_placements(rows), "count")),
+        ("Placements that cannot be priced (counted at £0)", Cell(unpriced, "count")),
     ]
     units = {"count": "number", "money": "£", "share": "%", "r": "r (-1 to 1)"}
     return FigureTable("headline", "Headline figures", (Column("Figure"), Column("Value", "number"), Column("Unit")),
@@ -646,24 +743,23 @@ def _percent(v: float) -> str:
     return f"{v:.0f}%"
 
 
-_NEED_BAND_OF = [next(label for label, low, high in NEED_BANDS if low <= total and (high is None or total <= high))
-                 for total in range(131)]
+# Total need (0 to 130; None: no assessment) -> its band.
+_NEED_BAND_OF_TOTAL: dict[int | None, str] = {
+    None: NO_ASSESSMENT,
+    **{total: next(label for label, low, high in NEED_BANDS if low <= total and (high is None or total <= high))
+       for total in range(131)}}
 
 
-def _need_band(row: CohortRow) -> str:
-    return NO_ASSESSMENT if row.total_need is None else _NEED_BAND_OF[row.total_need]
-
-
-def _need_and_cost(rows: Sequence[CohortRow], f: dict[str, Any]) -> Section:
-    assessed = [r for r in rows if r.total_need is not None]
+def _need_and_cost(rows: Sequence[CohortRow], f: dict[str, Any], by_need_band: dict[str, stats.Tally]) -> Section:
+    # With no child unassessed, the sample is drawn from the cohort itself rather than a copy of it.
+    assessed = rows if NO_ASSESSMENT not in by_need_band else [r for r in rows if r.total_need is not None]
     step = max(1, math.ceil(len(assessed) / SCATTER_SAMPLE))
     sample = assessed[::step]
     r = f["pearson_r_need_cost"]
     scatter = charts.scatter_chart(
         [(p.total_need, float(p.weekly_cost), "") for p in sample], "Total need (0 to 130)", "Weekly cost (£)",
         "Need against weekly cost", r, id="need-cost", y_format=_pounds)
-    groups = stats.roll_up(stats.tallies(rows, _need_band), _same,
-                           [label for label, _, _ in NEED_BANDS] + [NO_ASSESSMENT])
+    groups = stats.roll_up(by_need_band, _same, [label for label, _, _ in NEED_BANDS] + [NO_ASSESSMENT])
     table = _group_table("need-and-cost", "Weekly cost by total need", "Total need", groups, str)
     notes = []
     if len(sample) < len(assessed):
@@ -679,17 +775,15 @@ def _need_and_cost(rows: Sequence[CohortRow], f: dict[str, Any]) -> Section:
                    (scatter, bars), (table,), tuple(notes))
 
 
-def _concentration(rows: Sequence[CohortRow]) -> Section:
-    curve = stats.spend_concentration(rows, steps=20)
+def _concentration(costs: stats.CostLadder) -> Section:
+    curve = costs.concentration(steps=20)
     lorenz = charts.lorenz_chart(curve, "Spend concentration", id="concentration", x_label="Share of placements, "
                                  "cheapest first", y_label="Share of weekly spend")
-    n = len(rows)
-    costs = sorted((r.weekly_cost for r in rows), reverse=True)
-    total = sum(costs, ZERO)
+    n, total = costs.placements, costs.total
     table_rows = []
     for percent in TOP_SHARES:
         count = stats.top_count(percent, n)
-        spend = sum(costs[:count], ZERO)  # as stats.spend_shares_top takes them
+        spend = costs.costliest(count)  # as stats.spend_shares_top takes them
         if _small(count):
             table_rows.append((f"Costliest {percent}%", HIDDEN, HIDDEN, HIDDEN))
         else:
@@ -750,8 +844,8 @@ def _same(key: Any) -> Any:
     return key
 
 
-def _prevalence(rows: Sequence[CohortRow]) -> Section:
-    found = stats.prevalence(rows)
+def _prevalence(scores: stats.ScoreCounts) -> Section:
+    found = scores.prevalence()
     table_rows = []
     some, action = [], []
     for d in DOMAINS:
@@ -785,13 +879,9 @@ def _small(count: int) -> bool:
     return 0 < count < stats.SMALL_NUMBER
 
 
-def _age_and_sex(rows: Sequence[CohortRow]) -> Section:
+def _age_and_sex(by_age_and_sex: dict[tuple[str | None, str | None], stats.Tally]) -> Section:
     order = [(label, sex) for label, _, _ in stats.AGE_BANDS for sex in ("male", "female")]
-    band_of_age: dict[int | None, str | None] = {}  # stats.age_band, worked out once for each age
-    for r in rows:
-        if r.age not in band_of_age:
-            band_of_age[r.age] = stats.age_band(r)
-    groups = stats.roll_up(stats.tallies(rows, lambda r: (band_of_age[r.age], r.sex)), _same, order)
+    groups = stats.roll_up(by_age_and_sex, _same, order)
     table = _group_table("age-and-sex", "Need and cost by age and sex", "Age and sex", groups,
                          lambda k: _first_upper(f"{k[0] or 'age not recorded'}, {SEX_LABELS.get(k[1], k[1]).lower()}"),
                          spend=False)
@@ -805,20 +895,14 @@ def _age_and_sex(rows: Sequence[CohortRow]) -> Section:
                    "Average total need and weekly cost of boys and girls of each age.", (chart,), (table,))
 
 
-def _time_in_care(rows: Sequence[CohortRow]) -> Section:
+def _time_in_care(by_band: dict[str | None, stats.Tally], scores: dict[str | None, stats.ScoreCounts]) -> Section:
     bands = [label for label, _, _ in stats.TIME_IN_CARE_BANDS]
-    band_of_days: dict[int, str | None] = {}  # stats.time_in_care_band, worked out once for each length of stay
-    for r in rows:
-        if r.days_in_care not in band_of_days:
-            band_of_days[r.days_in_care] = stats.time_in_care_band(r)
-    parts = stats.partition(rows, lambda r: band_of_days[r.days_in_care])
-    found = {band: stats.Tally.of(group) for band, group in parts.items()}
-    groups = stats.roll_up(found, _same, bands)
+    groups = stats.roll_up(by_band, _same, bands)
     table = _group_table("time-in-care", "Need and cost by time in care", "Time in care", groups,
                          lambda b: _first_upper(b or "not known"), spend=False,
                          notes=("Time in care: since the start of the child's first placement.",))
-    averages = {band: stats.domain_averages(group) for band, group in parts.items()}
-    assessed = {b: found[b].assessed if b in found else 0 for b in bands}
+    averages = {b: scores.get(b, stats.ScoreCounts.none()).averages() for b in bands}  # none: no scores in the band
+    assessed = {b: groups[b].assessed for b in bands}
     domain_rows = tuple((d.label, *((averages[b][d.key] if assessed[b] >= stats.SMALL_NUMBER else
                                      (HIDDEN if assessed[b] else None)) for b in bands)) for d in DOMAINS)
     domains = FigureTable("time-in-care-domains", "Average score in each domain by time in care",
@@ -841,11 +925,9 @@ def _time_in_care(rows: Sequence[CohortRow]) -> Section:
 _ANSWERS = {True: "yes", False: "no", None: "unknown"}  # as stats.by_characteristic names them
 
 
-def _characteristics(rows: Sequence[CohortRow]) -> Section:
-    # Grouped once by the three characteristics as recorded (True, False or None) and whether in residential
-    # care; each characteristic's groups are sums of those.
-    raw = stats.tallies(rows, lambda r: (r.disability, r.ehcp, r.excluded, r.place_group == "residential"))
-    found = {(*(_ANSWERS[v] for v in key[:3]), key[3]): tally for key, tally in raw.items()}
+def _characteristics(found: dict[tuple[str, str, str, bool], stats.Tally]) -> Section:
+    # `found` is grouped by the three characteristics (yes, no or unknown) and whether in residential care; each
+    # characteristic's groups are sums of those.
     table_rows = []
     cost_series: dict[str, list[float | None]] = {"Yes": [], "No": []}
     for i, (name, label) in enumerate(CHARACTERISTIC_LABELS.items()):
@@ -881,13 +963,31 @@ def _characteristics(rows: Sequence[CohortRow]) -> Section:
                    (chart,), (table,))
 
 
-def _by_council(rows: Sequence[CohortRow], names: dict[str, str]) -> Section:
-    groups = stats.roll_up(stats.tallies(rows, lambda r: r.council_id), _same)
+def _characteristics_and_residential(key: CellKey) -> tuple[str, str, str, bool]:
+    return (_ANSWERS[key[_DISABILITY]], _ANSWERS[key[_EHCP]], _ANSWERS[key[_EXCLUDED]],
+            key[_GROUP] == "residential")
+
+
+def _by_council(rows: Sequence[CohortRow], costs: stats.WeeklyCosts, names: dict[str, str]) -> Section:
+    groups = stats.roll_up(_council_tallies(rows, costs), _same)
     table = _group_table("by-council", "Need and cost by council", "Council", groups, lambda c: names.get(c, c))
     chart = _bars([row[0] for row in table.rows],
                              [("Average weekly cost", [_value(row[3]) for row in table.rows])],
                              "Average weekly cost by council", id="by-council", value_format=_pounds)
     return _section("by-council", "By council", "Each council of the region side by side.", (chart,), (table,))
+
+
+def _council_tallies(rows: Sequence[CohortRow], costs: stats.WeeklyCosts) -> dict[str, stats.Tally]:
+    """Council -> the tally of its children, gathered as `_cells_and_scores` gathers the cells'."""
+    found: dict[str, tuple[list[int | None], list[Any]]] = {}
+    for r, amount in zip(rows, costs.amounts):
+        try:
+            needs, amounts = found[r.council_id]
+        except KeyError:
+            needs, amounts = found[r.council_id] = [], []
+        needs.append(r.total_need)
+        amounts.append(amount)
+    return {council: stats.Tally.of_columns(needs, amounts, costs) for council, (needs, amounts) in found.items()}
 
 
 # ---------------------------------------------------------------------------------------
