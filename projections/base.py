@@ -10,9 +10,9 @@ Handlers are registered with `@handles(EventClass, ...)`, and receive the SQLAlc
 Connection of the batch's transaction, the event and its position in the log. A view on
 the hot path of a rebuild names the tables it works on in memory (`worked`: table ->
 columns to look rows up by; `appended`: tables it only adds to); its handlers then go
-through `self.rows` (projections/rows.py), which the runner writes back at each batch's end. They must
-be deterministic functions of the events alone (no clock, no randomness), so that a
-rebuild equals the incremental result. View tables carry no foreign keys to each other:
+through `self.rows` (projections/rows.py), which the runner writes back at each batch's
+end. Handlers must be deterministic functions of the events alone (no clock, no
+randomness), so that a rebuild equals the incremental result. View tables carry no foreign keys to each other:
 a rebuild swaps each table on its own.
 """
 
