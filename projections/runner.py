@@ -118,12 +118,21 @@ class ProjectionRunner:
 
     def create_tables(self) -> None:
         """The positions table, every view's tables (whatever MetaData they are in) and a
-        position row for each view."""
+        position row for each view. A view whose tables in the database have other columns
+        than its code defines (a release changed its shape) is rebuilt in the new shape."""
         METADATA.create_all(self.engine)
+        existing = inspect(self.engine)
+        reshaped = [view.name for view in self.views
+                    if any(existing.has_table(t.name)
+                           and {c["name"] for c in existing.get_columns(t.name)} != set(t.c.keys())
+                           for t in view.table_list())]
         for view in self.views:
             for table in view.table_list():
                 table.create(self.engine, checkfirst=True)
         self._ensure_rows([v.name for v in self.views])
+        if reshaped:
+            log.warning("rebuilding %s: their tables have changed shape", ", ".join(reshaped))
+            self.rebuild(reshaped)
 
     def _ensure_rows(self, names: Sequence[str]) -> None:
         if not names:

@@ -29,7 +29,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from eventsourcing.domain import Aggregate
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table, func, insert, select, text, update
 
 import config
 import projections.registry
@@ -649,3 +649,21 @@ def test_a_worker_on_postgresql_wakes_on_the_stores_notify_not_the_poll(pg_url):
         ledger.close()
         empty_postgres(pg_url)
     assert not worker.is_alive()
+
+
+def test_a_view_whose_tables_changed_shape_is_rebuilt_when_the_store_is_opened(open_ledger):
+    ledger = open_ledger()
+    head = record_children(ledger.app, 3)
+    ledger.projections.catch_up()
+    kinds = KindsView.tables.kinds
+    with ledger.engine.begin() as conn:  # the table as an older release made it: a column short
+        conn.execute(text(f'DROP TABLE "{kinds.name}"'))
+        conn.execute(text(f'CREATE TABLE "{kinds.name}" (event_type VARCHAR(100) PRIMARY KEY, seen INTEGER NOT NULL)'))
+
+    reopened = open_ledger()
+
+    assert reopened.projections.positions() == {"t_counting": head, "t_kinds": head}
+    with reopened.engine.connect() as conn:
+        assert conn.execute(select(func.sum(kinds.c.seen))).scalar() == 2 * 3  # registered and assessed
+        assert {r.event_type for r in conn.execute(select(kinds.c.event_type, kinds.c.last_position))} == {
+            "Child.Registered", "Child.NeedsAssessed"}
