@@ -121,11 +121,10 @@ class ProjectionRunner:
         position row for each view. A view whose tables in the database have other columns
         than its code defines (a release changed its shape) is rebuilt in the new shape."""
         METADATA.create_all(self.engine)
-        existing = inspect(self.engine)
+        columns = {table: {c["name"] for c in found}  # every table's columns, in one query
+                   for (_, table), found in inspect(self.engine).get_multi_columns().items()}
         reshaped = [view.name for view in self.views
-                    if any(existing.has_table(t.name)
-                           and {c["name"] for c in existing.get_columns(t.name)} != set(t.c.keys())
-                           for t in view.table_list())]
+                    if any(t.name in columns and columns[t.name] != set(t.c.keys()) for t in view.table_list())]
         for view in self.views:
             for table in view.table_list():
                 table.create(self.engine, checkfirst=True)
