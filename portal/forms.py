@@ -8,6 +8,7 @@ with the `csrf_field()` macro in templates/components/forms.html).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
@@ -92,3 +93,22 @@ class DisableUserForm(Form):
 
 class ConfirmForm(Form):
     """A button and nothing else (sign out): the form is there for its CSRF token."""
+
+
+def day_month_year(parts: list[str], called: str) -> date | None:
+    """The date in a GOV.UK date input's three boxes (day, month, year), None when all are
+    empty, or a ValueError with GOV.UK's message ("Date needed must include a month")."""
+    day, month, year = (v.strip() for v in parts)
+    if not (day or month or year):
+        return None
+    missing = [name for name, value in (("day", day), ("month", month), ("year", year)) if not value]
+    if missing:
+        raise ValueError(f"{called} must include a {' and a '.join(missing)}")
+    if not (day.isdigit() and month.isdigit() and year.isdigit()):
+        raise ValueError(f"{called} must be a real date")
+    if len(year) != 4:
+        raise ValueError("Year must include 4 numbers")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"{called} must be a real date") from None

@@ -64,7 +64,7 @@ from portal import charts
 from portal.auth.access import access_of
 from portal.commissioning import bp
 from portal.commissioning.referrals import councils_only
-from portal.forms import Form
+from portal.forms import Form, day_month_year
 from portal.views.common import reads, requires_role
 from projections import insight as stats
 from projections import organisations
@@ -155,20 +155,7 @@ class DayMonthYearOrIsoField(Field):
         if len(valuelist) != 3:
             self.raw_data = None  # nothing given (or not a date input): the boxes start empty
             return
-        day, month, year = (v.strip() for v in valuelist)
-        if not (day or month or year):
-            return
-        missing = [name for name, value in (("day", day), ("month", month), ("year", year)) if not value]
-        if missing:
-            raise ValueError(f"{self.called} must include a {' and a '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()):
-            raise ValueError(f"{self.called} must be a real date")
-        if len(year) != 4:
-            raise ValueError("Year must include 4 numbers")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{self.called} must be a real date") from None
+        self.data = day_month_year(valuelist, self.called)
 
     def pre_validate(self, form: Form) -> None:
         if self.data is not None and self.data > clock.today():

@@ -27,7 +27,7 @@ from domain import clock
 from domain.codes import PLACE_CODES, PLACEMENT_TYPES_SOUGHT
 from portal import charts
 from portal.commissioning import bp
-from portal.forms import Form
+from portal.forms import Form, day_month_year
 from portal.views.common import actor, command, org_scoped, reads, register_scope, requires_role
 from projections import matching
 from projections.board import board_for_council, referral_board, referral_owners
@@ -179,20 +179,7 @@ class DayMonthYearField(Field):
             if valuelist:
                 raise ValueError(f"Enter the {self.called.lower()} as a day, month and year")
             return
-        day, month, year = (v.strip() for v in valuelist)
-        if not (day or month or year):
-            return
-        missing = [name for name, value in (("day", day), ("month", month), ("year", year)) if not value]
-        if missing:
-            raise ValueError(f"{self.called} must include a {' and a '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()):
-            raise ValueError(f"{self.called} must be a real date")
-        if len(year) != 4:
-            raise ValueError("Year must include 4 numbers")
-        try:
-            self.data = date(int(year), int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{self.called} must be a real date") from None
+        self.data = day_month_year(valuelist, self.called)
 
     def _value(self) -> str:
         return self.data.isoformat() if self.data else ""
